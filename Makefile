@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build, boot and test the IMA log snapshot series on Debian's 6.12 kernel.
+#
+#   make demo          the main job: boot the patched kernel with swtpm and
+#                      show what the feature does
+#   make test          build what is stale, boot, run the IMA selftests
+#   make series        git format-patch of the series into out/series/
+#   make checkpatch    scripts/checkpatch.pl --strict over every patch
+#   make kernel        apply the series and build bzImage only
+#   make deps          apt-get install what all of this needs
+#
+# CONFIG=default|off|debug picks the kernel variant (one build directory
+# each): default has CONFIG_IMA_LOG_SNAPSHOT=y, off is the same kernel
+# without it, debug adds KASAN, KFENCE, lockdep, PROVE_RCU, kmemleak, ...
+#
+# Build trees are cached outside the clone, keyed by the Debian version of
+# linux-source-6.12 (CACHE=/var/cache/ima-snapshot by default), so a fresh
+# clone rebuilds incrementally.
+
+CONFIG ?= default
+CACHE ?= /var/cache/ima-snapshot
+JOBS ?= $(shell nproc)
+QEMU_TIMEOUT ?= 1800
+
+REPO := $(CURDIR)
+SHELL := /bin/bash
+DEB_PKGS := linux-source-6.12 qemu-system-x86 swtpm swtpm-tools \
+	busybox-static cpio kexec-tools tpm2-tools libtss2-dev ima-evm-utils \
+	flex bison bc libelf-dev libssl-dev xz-utils git make gcc libc6-dev \
+	perl python3 rsync e2fsprogs
+
+# Evaluated only by targets that need the kernel source (not by 'deps').
+KVER = $(shell dpkg-query -W -f='$${Version}' linux-source-6.12 2>/dev/null | tr '~' '_')
+TOP = $(CACHE)/$(KVER)
+SRC = $(TOP)/src
+BUILD = $(TOP)/build-$(CONFIG)
+OUT = $(REPO)/out/$(CONFIG)
+BZIMAGE = $(BUILD)/arch/x86/boot/bzImage
+
+FRAGMENTS_default := configs/base.config configs/on.config
+FRAGMENTS_off := configs/base.config configs/off.config
+FRAGMENTS_debug := configs/base.config configs/on.config configs/debug.config
+FRAGMENTS = $(FRAGMENTS_$(CONFIG))
+
+# Everything the series is made of: a change re-applies it.
+SERIES_INPUTS = $(shell find patches security Documentation tools -type f 2>/dev/null | sort)
+
+.PHONY: all deps kernel selftests initramfs test demo series checkpatch \
+	clean distclean check-config help
+.DELETE_ON_ERROR:
+
+all: test
+
+help:
+	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
+
+check-config:
+	@test -n "$(FRAGMENTS)" || { echo "CONFIG=$(CONFIG): use default, off or debug" >&2; exit 1; }
+
+# --- dependencies -----------------------------------------------------------
+
+deps:
+	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEB_PKGS) 2>/dev/null | \
+		awk '$$1 == "ii" { print $$2 }' | sort | comm -13 - <(tr ' ' '\n' <<< "$(DEB_PKGS)" | sort)); \
+	if [ -n "$$missing" ]; then \
+		echo "  APT     $$missing"; \
+		apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# --- kernel -----------------------------------------------------------------
+
+$(SRC)/.git/series-applied: $(SERIES_INPUTS) | deps
+	@scripts/prepare-source.sh $(SRC)
+	@scripts/apply-series.sh $(REPO) $(SRC)
+	@touch $@
+
+kernel: check-config deps $(SRC)/.git/series-applied
+	@scripts/kconfig.sh $(SRC) $(BUILD) $(FRAGMENTS)
+	@echo "  MAKE    bzImage ($(CONFIG), $(BUILD))"
+	@$(MAKE) -s -C $(SRC) O=$(BUILD) ARCH=x86_64 -j$(JOBS) bzImage
+	@ls -l $(BZIMAGE) | awk '{ printf "  KERNEL  %s (%d bytes)\n", $$9, $$5 }'
+
+# --- guest ------------------------------------------------------------------
+
+SELFTESTS = $(TOP)/selftests
+
+selftests: deps $(SRC)/.git/series-applied
+	@mkdir -p $(SELFTESTS)/build
+	@rm -rf $(SELFTESTS)/install
+	@$(MAKE) -s -C $(SRC)/tools/testing/selftests/ima OUTPUT=$(SELFTESTS)/build
+	@$(MAKE) -s -C $(SRC)/tools/testing/selftests/ima OUTPUT=$(SELFTESTS)/build \
+		INSTALL_PATH=$(SELFTESTS)/install install
+	@$(MAKE) -s -C $(SRC)/tools/testing/selftests/ima OUTPUT=$(SELFTESTS)/build \
+		emit_tests | sed 's/^[^:]*://' > $(SELFTESTS)/install/tests
+
+initramfs: selftests
+	@mkdir -p $(OUT)
+	@scripts/mkinitramfs.sh $(REPO) $(SELFTESTS)/install $(OUT)/initramfs.cpio.gz
+
+# --- running ----------------------------------------------------------------
+
+BOOT_ARGS = imatest.tpm=required ima_policy=tcb
+
+test: kernel initramfs
+	@echo "  BOOT    $(CONFIG) kernel in QEMU with swtpm, running the IMA selftests"
+	@rc=0; scripts/qemu-run.sh --kernel $(BZIMAGE) --initrd $(OUT)/initramfs.cpio.gz \
+		--out $(OUT)/test --mode test --timeout $(QEMU_TIMEOUT) \
+		--append "$(BOOT_ARGS)" || rc=$$?; \
+	scripts/report.sh $(OUT)/test $$rc
+
+demo: kernel initramfs
+	@echo "  BOOT    $(CONFIG) kernel in QEMU with swtpm (about a minute)"
+	@rc=0; scripts/qemu-run.sh --kernel $(BZIMAGE) --initrd $(OUT)/initramfs.cpio.gz \
+		--out $(OUT)/demo --mode demo --timeout $(QEMU_TIMEOUT) \
+		--append "$(BOOT_ARGS)" || rc=$$?; \
+	cat $(OUT)/demo/results/demo.txt 2>/dev/null; \
+	exit $$rc
+
+# --- the series as mail -----------------------------------------------------
+
+series: deps $(SRC)/.git/series-applied
+	@scripts/mkseries.sh $(REPO) $(SRC) $(REPO)/out/series
+
+checkpatch: series
+	@scripts/checkpatch.sh $(SRC) $(REPO)/out/series
+
+clean:
+	rm -rf out
+
+distclean: clean
+	rm -rf $(TOP)

@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Make BUILDDIR/.config = x86_64 tinyconfig + FRAGMENTS, then check that
+# every option of the fragments really has the value it asks for
+# (olddefconfig silently drops options whose dependencies are not met).
+# Skipped when the fragments did not change since the last run.
+#
+# Usage: kconfig.sh SRCDIR BUILDDIR FRAGMENT...
+set -euo pipefail
+
+src=$1 out=$2
+shift 2
+mkdir -p "$out"
+stamp=$out/.fragments.sha
+sum=$(cat "$@" | sha256sum | cut -d' ' -f1)
+if [ -f "$out/.config" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then
+	exit 0
+fi
+
+echo "  KCONFIG $out: tinyconfig + $*"
+make -s -C "$src" O="$out" ARCH=x86_64 tinyconfig >/dev/null
+"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$@" >/dev/null
+make -s -C "$src" O="$out" ARCH=x86_64 olddefconfig >/dev/null
+
+bad=0
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=*)
+		opt=${line%%=*}
+		want=$line
+		;;
+	"# CONFIG_"*" is not set")
+		opt=${line#\# }
+		opt=${opt%% *}
+		want=$line
+		;;
+	*) continue ;;
+	esac
+	have=$(grep -E "^($opt=|# $opt is not set)" "$out/.config" || true)
+	if [ "$want" = "# $opt is not set" ] && [ -z "$have" ]; then
+		continue	# not visible at all: unset is what we asked
+	fi
+	if [ "$have" != "$want" ]; then
+		echo "kconfig: $opt: asked '$want', got '${have:-<absent>}'" >&2
+		bad=1
+	fi
+done < <(cat "$@")
+if [ $bad -ne 0 ]; then
+	echo "kconfig: the fragment did not survive olddefconfig (unmet dependencies?)" >&2
+	rm -f "$stamp"
+	exit 1
+fi
+echo "$sum" > "$stamp"

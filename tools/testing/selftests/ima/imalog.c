@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Parse and replay IMA binary measurement lists.
+ *
+ * The binary format (see ima_measurements_show() in ima_fs.c), host
+ * endian unless booted with ima_canonical_fmt (little endian), which on
+ * x86 is the same:
+ *   u32 pcr; u8 digest[20]; u32 name_len; char name[name_len];
+ *   u32 data_len; u8 data[data_len]
+ * For every template but "ima", the template digest of a bank is the hash,
+ * in that bank's algorithm, of the template data exactly as listed (each
+ * field as u32 length + bytes).  A violation is listed with an all-zero
+ * digest and extends every bank with all-ones.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+
+#include "imalog.h"
+
+int ima_read_file(const char *path, uint8_t **buf, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	uint8_t *b = malloc(cap);
+	int fd = open(path, O_RDONLY);
+	ssize_t r;
+
+	if (fd < 0 || !b) {
+		free(b);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	for (;;) {
+		if (n == cap) {
+			uint8_t *nb = realloc(b, cap * 2);
+
+			if (!nb)
+				goto err;
+			b = nb;
+			cap *= 2;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			goto err;
+		}
+		if (r == 0)
+			break;
+		n += r;
+	}
+	close(fd);
+	*buf = b;
+	*len = n;
+	return 0;
+err:
+	r = errno;
+	close(fd);
+	free(b);
+	errno = r;
+	return -1;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+int ima_next_rec(const uint8_t *buf, size_t len, size_t *off,
+		 struct ima_rec *r)
+{
+	size_t o = *off;
+
+	if (o == len)
+		return 0;
+	memset(r, 0, sizeof(*r));
+	r->offset = o;
+	if (len - o < 4 + IMA_SHA1_SIZE + 4)
+		goto bad;
+	r->pcr = get_u32(buf + o);
+	o += 4;
+	r->digest = buf + o;
+	o += IMA_SHA1_SIZE;
+	r->tname_len = get_u32(buf + o);
+	o += 4;
+	if (r->tname_len == 0 || r->tname_len > 255 || len - o < r->tname_len)
+		goto bad;
+	r->tname = (const char *)buf + o;
+	o += r->tname_len;
+	if (r->tname_len == 3 && !memcmp(r->tname, "ima", 3))
+		goto bad;	/* the old "ima" template has no length: unsupported */
+	if (len - o < 4)
+		goto bad;
+	r->data_len = get_u32(buf + o);
+	o += 4;
+	if (len - o < r->data_len || r->pcr >= IMA_PCRS)
+		goto bad;
+	r->data = buf + o;
+	o += r->data_len;
+	r->size = o - r->offset;
+	*off = o;
+	return 1;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int ima_rec_is(const struct ima_rec *r, const char *tname)
+{
+	return r->tname_len == strlen(tname) &&
+	       !memcmp(r->tname, tname, r->tname_len);
+}
+
+int ima_rec_fields(const struct ima_rec *r, struct ima_field *f, int max)
+{
+	uint32_t o = 0;
+	int n = 0;
+
+	while (o < r->data_len) {
+		uint32_t l;
+
+		if (r->data_len - o < 4 || n == max)
+			return -1;
+		l = get_u32(r->data + o);
+		o += 4;
+		if (r->data_len - o < l)
+			return -1;
+		f[n].data = r->data + o;
+		f[n].len = l;
+		o += l;
+		n++;
+	}
+	return n;
+}
+
+void ima_rec_event_name(const struct ima_rec *r, char *out, size_t outlen)
+{
+	struct ima_field f[8];
+	int n = ima_rec_fields(r, f, 8);
+	size_t l;
+
+	out[0] = '\0';
+	if (n < 2 || outlen == 0)
+		return;
+	l = f[1].len < outlen - 1 ? f[1].len : outlen - 1;
+	memcpy(out, f[1].data, l);
+	out[l] = '\0';
+}
+
+long ima_count_recs(const uint8_t *buf, size_t len)
+{
+	struct ima_rec r;
+	size_t off = 0;
+	long n = 0;
+	int rc;
+
+	while ((rc = ima_next_rec(buf, len, &off, &r)) == 1)
+		n++;
+	return rc < 0 ? -1 : n;
+}
+
+void ima_banks_reset(struct ima_banks *bs)
+{
+	int i;
+
+	for (i = 0; i < bs->n; i++) {
+		memset(bs->b[i].pcr, 0, sizeof(bs->b[i].pcr));
+		bs->b[i].used = 0;
+	}
+}
+
+int ima_bank_add(struct ima_banks *bs, const char *name)
+{
+	const EVP_MD *md = EVP_get_digestbyname(name);
+	struct ima_bank *b;
+
+	if (!md || bs->n == IMA_MAX_BANKS ||
+	    strlen(name) >= sizeof(b->name)) {
+		errno = ENOENT;
+		return -1;
+	}
+	b = &bs->b[bs->n++];
+	memset(b, 0, sizeof(*b));
+	snprintf(b->name, sizeof(b->name), "%s", name);
+	b->md = md;
+	b->len = EVP_MD_size(md);
+	return 0;
+}
+
+int ima_banks_from_tpm(struct ima_banks *bs)
+{
+	DIR *d = opendir(TPM_SYSFS);
+	struct dirent *de;
+
+	memset(bs, 0, sizeof(*bs));
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "pcr-", 4))
+			continue;
+		/* A bank OpenSSL does not know (sm3_256) cannot be replayed. */
+		if (ima_bank_add(bs, de->d_name + 4))
+			fprintf(stderr, "# bank %s not replayed\n", de->d_name + 4);
+	}
+	closedir(d);
+	return bs->n ? 0 : -1;
+}
+
+static void hash(const void *md, const uint8_t *data, size_t len,
+		 uint8_t *out)
+{
+	unsigned int l;
+
+	EVP_Digest(data, len, out, &l, md, NULL);
+}
+
+int ima_rec_check_digest(const struct ima_rec *r)
+{
+	static const uint8_t zero[IMA_SHA1_SIZE];
+	uint8_t d[IMA_SHA1_SIZE];
+
+	if (!memcmp(r->digest, zero, IMA_SHA1_SIZE))
+		return 0;	/* violation */
+	hash(EVP_sha1(), r->data, r->data_len, d);
+	return memcmp(d, r->digest, IMA_SHA1_SIZE) ? -1 : 0;
+}
+
+void ima_banks_extend(struct ima_banks *bs, const struct ima_rec *r)
+{
+	static const uint8_t zero[IMA_SHA1_SIZE];
+	int violation = !memcmp(r->digest, zero, IMA_SHA1_SIZE);
+	uint8_t buf[2 * IMA_MAX_DIGEST];
+	int i;
+
+	for (i = 0; i < bs->n; i++) {
+		struct ima_bank *b = &bs->b[i];
+
+		memcpy(buf, b->pcr[r->pcr], b->len);
+		if (violation)
+			memset(buf + b->len, 0xff, b->len);
+		else
+			hash(b->md, r->data, r->data_len, buf + b->len);
+		hash(b->md, buf, 2 * b->len, b->pcr[r->pcr]);
+		b->used |= 1u << r->pcr;
+	}
+}
+
+long ima_banks_replay(struct ima_banks *bs, const uint8_t *buf, size_t len)
+{
+	struct ima_rec r;
+	size_t off = 0;
+	long n = 0;
+	int rc;
+
+	while ((rc = ima_next_rec(buf, len, &off, &r)) == 1) {
+		ima_banks_extend(bs, &r);
+		n++;
+	}
+	return rc < 0 ? -1 : n;
+}
+
+int ima_unhex(const char *hex, uint8_t *out, size_t outlen)
+{
+	size_t n = 0;
+
+	while (isxdigit((unsigned char)hex[0]) &&
+	       isxdigit((unsigned char)hex[1])) {
+		char b[3] = { hex[0], hex[1], 0 };
+
+		if (n == outlen)
+			return -1;
+		out[n++] = strtoul(b, NULL, 16);
+		hex += 2;
+	}
+	return n;
+}
+
+void ima_hex(const uint8_t *in, size_t len, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", in[i]);
+	out[2 * len] = '\0';
+}
+
+int ima_sysfs_pcr(const char *alg, int pcr, uint8_t *out, unsigned int len)
+{
+	char path[128], hex[2 * IMA_MAX_DIGEST + 2] = "";
+	int fd, n;
+
+	snprintf(path, sizeof(path), TPM_SYSFS "/pcr-%s/%d", alg, pcr);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, hex, sizeof(hex) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	hex[n] = '\0';
+	return ima_unhex(hex, out, len) == (int)len ? 0 : -1;
+}
+
+long long ima_read_ull(const char *path)
+{
+	char b[32] = "";
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	return strtoll(b, NULL, 10);
+}
+
+int ima_tpm_present(void)
+{
+	return access(TPM_SYSFS, F_OK) == 0;
+}
+
+int ima_tpm_required(void)
+{
+	uint8_t *b;
+	size_t n;
+	int req;
+
+	if (ima_read_file("/proc/cmdline", &b, &n))
+		return 0;
+	req = !!memmem(b, n, "imatest.tpm=required", 20);
+	free(b);
+	return req;
+}

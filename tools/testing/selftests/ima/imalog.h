@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Parse and replay IMA binary measurement lists (the format of
+ * <securityfs>/ima/binary_runtime_measurements), for the IMA selftests and
+ * the reference verifier.
+ */
+#ifndef IMALOG_H
+#define IMALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IMA_SECFS		"/sys/kernel/security/ima"
+#define IMA_BINARY_LIST		IMA_SECFS "/binary_runtime_measurements"
+#define IMA_ASCII_LIST		IMA_SECFS "/ascii_runtime_measurements"
+#define IMA_COUNT		IMA_SECFS "/runtime_measurements_count"
+#define TPM_SYSFS		"/sys/class/tpm/tpm0"
+
+#define IMA_PCRS		24
+#define IMA_MAX_DIGEST		64
+#define IMA_SHA1_SIZE		20
+#define IMA_MAX_BANKS		8
+
+/* One record of a binary list; pointers point into the list buffer. */
+struct ima_rec {
+	uint32_t pcr;
+	const uint8_t *digest;		/* sha1 template digest, 20 bytes */
+	const char *tname;		/* template name, not NUL-terminated */
+	uint32_t tname_len;
+	const uint8_t *data;		/* template data */
+	uint32_t data_len;
+	size_t offset;			/* of the record in the list */
+	size_t size;			/* of the whole record */
+};
+
+/* One template data field (ima-ng, ima-buf, ...: u32 length + bytes). */
+struct ima_field {
+	const uint8_t *data;
+	uint32_t len;
+};
+
+/* A PCR bank being replayed. */
+struct ima_bank {
+	char name[16];			/* TPM sysfs name: sha1, sha256, ... */
+	const void *md;			/* OpenSSL EVP_MD */
+	unsigned int len;
+	uint8_t pcr[IMA_PCRS][IMA_MAX_DIGEST];
+	uint32_t used;			/* bit n: PCR n was extended */
+};
+
+struct ima_banks {
+	int n;
+	struct ima_bank b[IMA_MAX_BANKS];
+};
+
+/* Read a whole file (securityfs files have no useful st_size). */
+int ima_read_file(const char *path, uint8_t **buf, size_t *len);
+
+/*
+ * Parse the record at *off.  Returns 1 and advances *off, 0 at the end,
+ * -1 on a malformed record (with errno EINVAL).
+ */
+int ima_next_rec(const uint8_t *buf, size_t len, size_t *off,
+		 struct ima_rec *r);
+int ima_rec_is(const struct ima_rec *r, const char *tname);
+/* Split template data into fields; returns the number found or -1. */
+int ima_rec_fields(const struct ima_rec *r, struct ima_field *f, int max);
+/* The event name (second field of ima-ng/ima-buf), NUL-terminated copy. */
+void ima_rec_event_name(const struct ima_rec *r, char *out, size_t outlen);
+/* Count records; -1 if malformed. */
+long ima_count_recs(const uint8_t *buf, size_t len);
+
+/* Banks: from the TPM's sysfs (every active bank), or by name. */
+int ima_banks_from_tpm(struct ima_banks *bs);
+int ima_bank_add(struct ima_banks *bs, const char *name);
+void ima_banks_reset(struct ima_banks *bs);
+/* Check a record's sha1 template digest against its data: 0 if good. */
+int ima_rec_check_digest(const struct ima_rec *r);
+/* Extend every bank with a record, as the kernel does. */
+void ima_banks_extend(struct ima_banks *bs, const struct ima_rec *r);
+/* Replay a whole list onto the banks; returns records or -1. */
+long ima_banks_replay(struct ima_banks *bs, const uint8_t *buf, size_t len);
+
+/* PCR value from /sys/class/tpm/tpm0/pcr-<alg>/<n>. */
+int ima_sysfs_pcr(const char *alg, int pcr, uint8_t *out, unsigned int len);
+/* Parse hex; returns bytes or -1. */
+int ima_unhex(const char *hex, uint8_t *out, size_t outlen);
+void ima_hex(const uint8_t *in, size_t len, char *out);
+/* Read a decimal number from a securityfs file. */
+long long ima_read_ull(const char *path);
+
+/* A TPM is present and IMA is not in TPM-bypass mode. */
+int ima_tpm_present(void);
+/*
+ * The harness always attaches a TPM and says so with
+ * imatest.tpm=required on the kernel command line; there a missing TPM is
+ * a failure, elsewhere a SKIP.
+ */
+int ima_tpm_required(void);
+
+#endif
