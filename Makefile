@@ -101,7 +101,7 @@ initramfs: selftests
 
 # --- running ----------------------------------------------------------------
 
-BOOT_ARGS = imatest.tpm=required ima_policy=tcb
+BOOT_ARGS = imatest.tpm=required imatest.config=$(CONFIG) ima_policy=tcb
 
 test: kernel initramfs
 	@echo "  BOOT    $(CONFIG) kernel in QEMU with swtpm, running the IMA selftests"

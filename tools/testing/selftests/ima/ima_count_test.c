@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * runtime_measurements_count equals the number of records in
- * binary_runtime_measurements and ascii_runtime_measurements.
+ * binary_runtime_measurements and ascii_runtime_measurements, plus, with
+ * CONFIG_IMA_LOG_SNAPSHOT, the records trimmed since cold boot.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ static long ascii_lines(void)
 
 int main(void)
 {
-	long long before, after;
+	long long before, after, trimmed = 0;
 	long bin = -1, ascii = -1;
 	size_t len;
 	uint8_t *buf;
@@ -44,9 +45,16 @@ int main(void)
 		bin = ima_count_recs(buf, len);
 		free(buf);
 		ascii = ascii_lines();
+		if (!access(IMA_TRIMMED, R_OK))
+			trimmed = ima_read_ull(IMA_TRIMMED);
 		after = ima_read_ull(IMA_COUNT);
 		if (before == after)
 			break;
+	}
+	if (trimmed) {
+		ksft_print_msg("%lld records were trimmed\n", trimmed);
+		after -= trimmed;
+		before -= trimmed;
 	}
 	ksft_print_msg("count %lld, binary records %ld, ascii lines %ld\n",
 		       after, bin, ascii);

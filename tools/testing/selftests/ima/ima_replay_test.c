@@ -2,7 +2,8 @@
 /*
  * Replaying binary_runtime_measurements from zero gives the TPM's PCRs in
  * every active bank, and every record's sha1 template digest matches its
- * template data.
+ * template data.  After snapshots, the saved pieces (ima_saved_path())
+ * come first.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,7 @@ int main(void)
 		free(buf);
 		if (pcrs_now(&bs, 10, before))
 			ksft_exit_fail_msg("cannot read PCR 10 from sysfs\n");
-		if (ima_read_file(IMA_BINARY_LIST, &buf, &len))
+		if (ima_read_full_log(&buf, &len))
 			ksft_exit_fail_perror("read " IMA_BINARY_LIST);
 		if (pcrs_now(&bs, 10, after))
 			ksft_exit_fail_msg("cannot read PCR 10 from sysfs\n");

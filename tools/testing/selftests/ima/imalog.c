@@ -344,3 +344,163 @@ int ima_tpm_required(void)
 	free(b);
 	return req;
 }
+
+int ima_rec_is_marker(const struct ima_rec *r)
+{
+	char name[64];
+
+	if (!ima_rec_is(r, "ima-buf"))
+		return 0;
+	ima_rec_event_name(r, name, sizeof(name));
+	return !strcmp(name, "snapshot_aggregate");
+}
+
+static int parse_ll(const char *v, size_t vlen, long long *out)
+{
+	char b[32];
+	char *end;
+
+	if (vlen == 0 || vlen >= sizeof(b))
+		return -1;
+	memcpy(b, v, vlen);
+	b[vlen] = '\0';
+	*out = strtoll(b, &end, 10);
+	return *end ? -1 : 0;
+}
+
+/*
+ * The grammar (Documentation/security/IMA-snapshot.rst):
+ *   buffer := item+ ; item := key "=" value ";" | alg ":PCR" n ":" hex ";"
+ */
+int ima_marker_parse(const uint8_t *buf, size_t len, struct ima_marker *mk)
+{
+	const char *p = (const char *)buf, *end = p + len;
+
+	memset(mk, 0, sizeof(*mk));
+	mk->attempts = mk->snapshots = mk->records = mk->seg_records = -1;
+	while (p < end) {
+		const char *semi = memchr(p, ';', end - p);
+		const char *eq, *colon;
+		size_t ilen;
+
+		if (!semi)
+			goto bad;
+		ilen = semi - p;
+		eq = memchr(p, '=', ilen);
+		if (eq) {
+			size_t klen = eq - p, vlen = semi - eq - 1;
+			const char *v = eq + 1;
+			long long *dst = NULL;
+
+			if (klen == 22 && !memcmp(p, "Snapshot_Attempt_Count", 22))
+				dst = &mk->attempts;
+			else if (klen == 14 && !memcmp(p, "Snapshot_Count", 14))
+				dst = &mk->snapshots;
+			else if (klen == 17 && !memcmp(p, "Measurement_Count", 17))
+				dst = &mk->records;
+			else if (klen == 13 && !memcmp(p, "Segment_Count", 13))
+				dst = &mk->seg_records;
+			if (dst) {
+				if (parse_ll(v, vlen, dst))
+					goto bad;
+			} else if (klen == 14 && !memcmp(p, "Segment_Digest", 14)) {
+				char hex[2 * IMA_MAX_DIGEST + 1];
+				int n;
+
+				colon = memchr(v, ':', vlen);
+				if (!colon || colon - v >= (long)sizeof(mk->seg_alg) ||
+				    semi - colon - 1 > 2 * IMA_MAX_DIGEST)
+					goto bad;
+				memcpy(mk->seg_alg, v, colon - v);
+				memcpy(hex, colon + 1, semi - colon - 1);
+				hex[semi - colon - 1] = '\0';
+				n = ima_unhex(hex, mk->seg_digest, IMA_MAX_DIGEST);
+				if (n <= 0 || 2 * n != semi - colon - 1)
+					goto bad;
+				mk->seg_len = n;
+			}
+			/* Unknown keys are for future extensions: skip them. */
+		} else {
+			struct ima_marker_pcr *mp;
+			char item[2 * IMA_MAX_DIGEST + 64], *a, *h;
+			int n;
+
+			if (ilen >= sizeof(item) ||
+			    mk->npcrs == (int)(sizeof(mk->pcrs) / sizeof(mk->pcrs[0])))
+				goto bad;
+			memcpy(item, p, ilen);
+			item[ilen] = '\0';
+			a = strstr(item, ":PCR");
+			if (!a || a == item || a - item >= (long)sizeof(mp->alg))
+				goto bad;
+			mp = &mk->pcrs[mk->npcrs];
+			memcpy(mp->alg, item, a - item);
+			mp->alg[a - item] = '\0';
+			mp->pcr = strtol(a + 4, &h, 10);
+			if (*h != ':' || mp->pcr < 0 || mp->pcr >= IMA_PCRS)
+				goto bad;
+			n = ima_unhex(h + 1, mp->value, IMA_MAX_DIGEST);
+			if (n <= 0 || 2 * (size_t)n != strlen(h + 1))
+				goto bad;
+			mp->len = n;
+			mk->npcrs++;
+		}
+		p = semi + 1;
+	}
+	if (mk->attempts < 0 || mk->snapshots < 0 || mk->records < 0 ||
+	    mk->seg_records < 0 || !mk->seg_len)
+		goto bad;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int ima_rec_marker(const struct ima_rec *r, struct ima_marker *mk)
+{
+	struct ima_field f[4];
+
+	if (!ima_rec_is_marker(r) || ima_rec_fields(r, f, 4) != 3) {
+		errno = EINVAL;
+		return -1;
+	}
+	return ima_marker_parse(f[2].data, f[2].len, mk);
+}
+
+const char *ima_saved_path(void)
+{
+	const char *p = getenv("IMATEST_SAVED");
+
+	return p && *p ? p : "/tmp/ima-saved-snapshots.bin";
+}
+
+int ima_read_full_log(uint8_t **buf, size_t *len)
+{
+	uint8_t *saved = NULL, *live, *all;
+	size_t slen = 0, llen;
+
+	if (ima_read_file(ima_saved_path(), &saved, &slen)) {
+		if (errno != ENOENT)
+			return -1;
+		saved = NULL;
+		slen = 0;
+	}
+	if (ima_read_file(IMA_BINARY_LIST, &live, &llen)) {
+		free(saved);
+		return -1;
+	}
+	all = malloc(slen + llen + 1);
+	if (!all) {
+		free(saved);
+		free(live);
+		return -1;
+	}
+	if (slen)
+		memcpy(all, saved, slen);
+	memcpy(all + slen, live, llen);
+	free(saved);
+	free(live);
+	*buf = all;
+	*len = slen + llen;
+	return 0;
+}

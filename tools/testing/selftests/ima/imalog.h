@@ -89,6 +89,47 @@ void ima_hex(const uint8_t *in, size_t len, char *out);
 /* Read a decimal number from a securityfs file. */
 long long ima_read_ull(const char *path);
 
+/* The snapshot_aggregate marker (CONFIG_IMA_LOG_SNAPSHOT). */
+#define IMA_SNAPSHOT		IMA_SECFS "/snapshot"
+#define IMA_IN_MEMORY		IMA_SECFS "/runtime_measurements_in_memory"
+#define IMA_IN_MEMORY_BYTES	IMA_SECFS "/runtime_measurements_in_memory_bytes"
+#define IMA_TRIMMED		IMA_SECFS "/runtime_measurements_trimmed"
+#define IMA_SNAPSHOT_COUNT	IMA_SECFS "/snapshot_count"
+#define IMA_SNAPSHOT_ATTEMPTS	IMA_SECFS "/snapshot_attempt_count"
+
+struct ima_marker_pcr {
+	char alg[16];
+	int pcr;
+	uint8_t value[IMA_MAX_DIGEST];
+	unsigned int len;
+};
+
+struct ima_marker {
+	long long attempts;		/* Snapshot_Attempt_Count */
+	long long snapshots;		/* Snapshot_Count */
+	long long records;		/* Measurement_Count */
+	long long seg_records;		/* Segment_Count */
+	char seg_alg[16];		/* Segment_Digest algorithm */
+	uint8_t seg_digest[IMA_MAX_DIGEST];
+	unsigned int seg_len;
+	int npcrs;
+	struct ima_marker_pcr pcrs[IMA_PCRS * IMA_MAX_BANKS];
+};
+
+/* Is this record a snapshot_aggregate marker? */
+int ima_rec_is_marker(const struct ima_rec *r);
+/* Parse a marker's buffer (its third field); 0 or -1 with errno EINVAL. */
+int ima_marker_parse(const uint8_t *buf, size_t len, struct ima_marker *mk);
+int ima_rec_marker(const struct ima_rec *r, struct ima_marker *mk);
+
+/*
+ * Snapshots the tests finalized are appended to this file (or
+ * $IMATEST_SAVED), so that later tests can replay saved + live list.
+ */
+const char *ima_saved_path(void);
+/* The saved pieces followed by the live binary list. */
+int ima_read_full_log(uint8_t **buf, size_t *len);
+
 /* A TPM is present and IMA is not in TPM-bypass mode. */
 int ima_tpm_present(void);
 /*

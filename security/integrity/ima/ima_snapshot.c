@@ -1,0 +1,749 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 IMA snapshot developers
+ *
+ * IMA measurement list snapshots: move the head of the measurement list
+ * out of kernel memory without breaking remote attestation.
+ *
+ * Opening <securityfs>/ima/snapshot appends a "snapshot_aggregate" record
+ * (the marker) that holds the values of the PCRs IMA extends, read while
+ * ima_extend_list_mutex is held, so that they are exactly the aggregate of
+ * the records before the marker.  Reading the same file descriptor
+ * returns those records in the binary_runtime_measurements format.
+ * Writing to it trims them: they leave the list and the hash table and
+ * their memory is freed.  Closing it without writing trims nothing.
+ *
+ * Locking and lifetime rules, which every reader of ima_measurements
+ * relies on once the list can shrink:
+ *
+ * - ima_extend_list_mutex serializes every change of the list: appending
+ *   a record (ima_add_digest_entry()), appending the marker together with
+ *   the PCR read that fills it, and unlinking a trimmed prefix.
+ *
+ * - A trim only ever removes a prefix of the list, the records before a
+ *   marker, and only the holder of the (exclusive) snapshot file trims.
+ *   The prefix is unlinked with one pointer update, so a reader walking
+ *   it under RCU still reaches the marker through next pointers that
+ *   nobody changes, and new readers start at the marker.  The entries are
+ *   removed from the hash table in bounded batches and freed only after a
+ *   grace period, outside the mutex: the mutex hold time does not depend
+ *   on how many records are trimmed.
+ *
+ * - Readers of the measurement files hold rcu_read_lock() from ->start()
+ *   to ->stop() of their seq_file.  Their position counts records from
+ *   the head of the list at open time, mapped to sequence numbers that
+ *   count records since cold boot, so a trim between two read() calls
+ *   neither skips nor repeats records: a reader whose next record was
+ *   trimmed gets -ESTALE, and a reader past the trimmed records goes on.
+ *
+ * - The kexec dump (ima_kexec.c) and trimming exclude each other: once
+ *   the dump started, markers and trims are refused with -ECANCELED.
+ */
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/rculist.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <crypto/hash.h>
+
+#include "ima.h"
+
+static const char snapshot_aggregate_name[] = "snapshot_aggregate";
+
+/* Records unhashed per ima_extend_list_mutex hold when trimming. */
+#define IMA_TRIM_BATCH		256
+
+/* The IMA PCRs the marker may hold: the TPM has 24. */
+#define IMA_SNAPSHOT_MAX_PCRS	24
+
+/* Set while the snapshot file is open: only its holder adds markers. */
+static unsigned long ima_snapshot_busy;
+
+/*
+ * Protected by ima_extend_list_mutex; read locklessly only where noted.
+ *
+ * @next_seq:	number of records since cold boot (sequence of the next)
+ * @next_offset: binary_runtime_measurements bytes since cold boot
+ * @pcr_mask:	PCRs extended by the records since cold boot
+ * @last_marker: sequence number of the latest marker plus one, 0 if none
+ * @kexec_started: the list is being copied for the next kernel
+ */
+static u64 ima_next_seq;
+static u64 ima_next_offset;
+static u64 ima_pcr_mask;
+static u64 ima_last_marker;
+static bool ima_kexec_started;
+
+/* Counters shown in securityfs; changed under ima_extend_list_mutex. */
+static atomic64_t ima_records_in_memory = ATOMIC64_INIT(0);
+static atomic64_t ima_bytes_in_memory = ATOMIC64_INIT(0);
+static atomic64_t ima_records_trimmed = ATOMIC64_INIT(0);
+static atomic64_t ima_snapshots_finalized = ATOMIC64_INIT(0);
+static atomic64_t ima_snapshot_attempts = ATOMIC64_INIT(0);
+
+static bool ima_snapshot_all_pcrs;
+
+static int __init ima_snapshot_pcrs_setup(char *str)
+{
+	if (!strcmp(str, "all"))
+		ima_snapshot_all_pcrs = true;
+	else if (strcmp(str, "ima"))
+		pr_err("ima_snapshot_pcrs=%s: use \"ima\" or \"all\"\n", str);
+	return 1;
+}
+__setup("ima_snapshot_pcrs=", ima_snapshot_pcrs_setup);
+
+/**
+ * ima_snapshot_track_entry - number a record about to join the list
+ * @qe: the queue entry, not yet linked
+ * @size: its size in the binary_runtime_measurements format
+ *
+ * Called with ima_extend_list_mutex held, before @qe is published, for
+ * every record: measured, restored after kexec, or a marker.
+ */
+void ima_snapshot_track_entry(struct ima_queue_entry *qe, unsigned long size)
+{
+	lockdep_assert_held(&ima_extend_list_mutex);
+
+	/* Entries that do not go into the hash table must look unhashed. */
+	INIT_HLIST_NODE(&qe->hnext);
+	qe->seq = ima_next_seq++;
+	qe->offset = ima_next_offset;
+	ima_next_offset += size;
+	if (qe->entry->pcr >= 0 && qe->entry->pcr < 64)
+		ima_pcr_mask |= BIT_ULL(qe->entry->pcr);
+	atomic64_inc(&ima_records_in_memory);
+	atomic64_add(size, &ima_bytes_in_memory);
+}
+
+/* --- readers of the measurement list ---------------------------------- */
+
+/*
+ * Per open file state of a measurement list reader.
+ * @base:	sequence number of position 0 (the head at open time)
+ * @end:	sequence number to stop before (U64_MAX: the end of the list)
+ * @cache:	last entry returned, a hint only: it may have been trimmed
+ *		and freed, and is dereferenced only when still in the list
+ * @cache_seq:	its sequence number
+ * @eof:	->next() reached @end
+ */
+struct ima_list_iter {
+	u64 base;
+	u64 end;
+	struct ima_queue_entry *cache;
+	u64 cache_seq;
+	bool eof;
+};
+
+static struct ima_queue_entry *ima_list_first_rcu(void)
+{
+	return list_first_or_null_rcu(&ima_measurements,
+				      struct ima_queue_entry, later);
+}
+
+static u64 ima_list_head_seq(void)
+{
+	struct ima_queue_entry *first;
+	u64 seq;
+
+	rcu_read_lock();
+	first = ima_list_first_rcu();
+	seq = first ? first->seq : READ_ONCE(ima_next_seq);
+	rcu_read_unlock();
+	return seq;
+}
+
+static void ima_list_iter_init(struct ima_list_iter *it, u64 base, u64 end)
+{
+	it->base = base;
+	it->end = end;
+	it->cache = NULL;
+	it->eof = false;
+}
+
+/**
+ * ima_list_seq_open - open a measurement list file for reading
+ * @file: the file
+ * @ops: its seq_file operations, which must use ima_list_seq_start(),
+ *	 ima_list_seq_next() and ima_list_seq_stop()
+ *
+ * Position 0 is the head of the list now; records trimmed later are
+ * reported as -ESTALE, never skipped.
+ *
+ * Return: 0 or a negative errno.
+ */
+int ima_list_seq_open(struct file *file, const struct seq_operations *ops)
+{
+	struct ima_list_iter *it;
+
+	it = __seq_open_private(file, ops, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	ima_list_iter_init(it, ima_list_head_seq(), U64_MAX);
+	return 0;
+}
+
+/**
+ * ima_list_seq_start - seq_file ->start() for the measurement list
+ * @m: the seq_file
+ * @pos: records from the head of the list at open time
+ *
+ * Takes the RCU read lock, which ima_list_seq_stop() releases: the
+ * entries returned stay valid until then, even if they are trimmed.
+ *
+ * Return: the entry, NULL at the end, or ERR_PTR(-ESTALE) if the record
+ * at @pos was trimmed.
+ */
+void *ima_list_seq_start(struct seq_file *m, loff_t *pos)
+	__acquires(RCU)
+{
+	struct ima_list_iter *it = m->private;
+	struct ima_queue_entry *qe, *first;
+	u64 target = it->base + *pos;
+
+	rcu_read_lock();
+	if (target >= it->end) {
+		it->eof = true;
+		return NULL;
+	}
+	first = ima_list_first_rcu();
+	if (!first)
+		return NULL;
+	if (target < first->seq)
+		return ERR_PTR(-ESTALE);
+
+	/*
+	 * Resume from the cached entry when it is still in the list: the
+	 * list held it when the head was read above, and whatever trims it
+	 * now waits for this RCU read-side critical section before freeing.
+	 */
+	qe = first;
+	if (it->cache && it->cache_seq >= first->seq &&
+	    it->cache_seq <= target)
+		qe = it->cache;
+	list_for_each_entry_from_rcu(qe, &ima_measurements, later) {
+		if (qe->seq == target) {
+			it->cache = qe;
+			it->cache_seq = qe->seq;
+			return qe;
+		}
+	}
+	return NULL;
+}
+
+/**
+ * ima_list_seq_next - seq_file ->next() for the measurement list
+ * @m: the seq_file
+ * @v: the current entry
+ * @pos: advanced by one
+ *
+ * Return: the next entry, or NULL at the end.
+ */
+void *ima_list_seq_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct ima_list_iter *it = m->private;
+	struct ima_queue_entry *qe = v;
+
+	(*pos)++;
+	/* A trimmed entry's next pointer still leads to the list. */
+	qe = list_next_or_null_rcu(&ima_measurements, &qe->later,
+				   struct ima_queue_entry, later);
+	if (!qe)
+		return NULL;
+	if (qe->seq >= it->end) {
+		it->eof = true;
+		return NULL;
+	}
+	it->cache = qe;
+	it->cache_seq = qe->seq;
+	return qe;
+}
+
+/**
+ * ima_list_seq_stop - seq_file ->stop() for the measurement list
+ * @m: the seq_file
+ * @v: the current entry
+ */
+void ima_list_seq_stop(struct seq_file *m, void *v)
+	__releases(RCU)
+{
+	rcu_read_unlock();
+}
+
+/* --- trimming ----------------------------------------------------------- */
+
+/**
+ * ima_snapshot_kexec_start - the measurement list is being copied for kexec
+ *
+ * From now on no marker is added and nothing is trimmed, so the copy the
+ * next kernel gets is the list userspace last saw.
+ */
+void ima_snapshot_kexec_start(void)
+{
+	mutex_lock(&ima_extend_list_mutex);
+	ima_kexec_started = true;
+	mutex_unlock(&ima_extend_list_mutex);
+}
+
+/*
+ * Remove every record before @marker from the list and the hash table and
+ * free them.  Only the snapshot file holder calls this, so @marker and
+ * the records before it cannot change under it.
+ */
+static int ima_snapshot_trim(struct ima_queue_entry *marker)
+{
+	struct ima_queue_entry *first, *qe, *next;
+	u64 n, bytes, i, b;
+
+	mutex_lock(&ima_extend_list_mutex);
+	if (ima_kexec_started) {
+		mutex_unlock(&ima_extend_list_mutex);
+		return -ECANCELED;
+	}
+	first = list_first_entry(&ima_measurements, struct ima_queue_entry,
+				 later);
+	n = marker->seq - first->seq;
+	bytes = marker->offset - first->offset;
+	if (n) {
+		/*
+		 * One store unlinks first..marker->prev for new readers.  The
+		 * next pointers inside the prefix stay as they are until a
+		 * grace period has passed, so RCU walkers already in it still
+		 * reach the marker.
+		 */
+		rcu_assign_pointer(list_next_rcu(&ima_measurements),
+				   &marker->later);
+		marker->later.prev = &ima_measurements;
+
+		if (binary_runtime_size != ULONG_MAX)
+			binary_runtime_size -= bytes;
+		atomic64_sub(n, &ima_records_in_memory);
+		atomic64_sub(bytes, &ima_bytes_in_memory);
+		atomic64_add(n, &ima_records_trimmed);
+	}
+	atomic64_inc(&ima_snapshots_finalized);
+	mutex_unlock(&ima_extend_list_mutex);
+
+	/*
+	 * Unhash in batches, so that measurements wait at most one batch.
+	 * Until its record is unhashed, a measurement with the same digest
+	 * is still found and not added again: it is in the snapshot.
+	 * Entries restored after kexec or added with the hash table
+	 * disabled were never hashed.
+	 */
+	qe = first;
+	for (i = 0; i < n; ) {
+		mutex_lock(&ima_extend_list_mutex);
+		for (b = 0; b < IMA_TRIM_BATCH && i < n; b++, i++) {
+			if (!hlist_unhashed(&qe->hnext))
+				hlist_del_rcu(&qe->hnext);
+			qe = list_entry(qe->later.next, struct ima_queue_entry,
+					later);
+		}
+		mutex_unlock(&ima_extend_list_mutex);
+		cond_resched();
+	}
+
+	/* No list or hash table walker can still see the prefix after this. */
+	synchronize_rcu();
+
+	qe = first;
+	for (i = 0; i < n; i++) {
+		next = list_entry(qe->later.next, struct ima_queue_entry, later);
+		ima_free_template_entry(qe->entry);
+		kfree(qe);
+		qe = next;
+		if (!(i % IMA_TRIM_BATCH))
+			cond_resched();
+	}
+	return 0;
+}
+
+/* --- the snapshot_aggregate marker -------------------------------------- */
+
+struct ima_snapshot {
+	struct ima_list_iter it;	/* first: seq_file private data */
+	struct ima_queue_entry *marker;
+	bool finalized;
+};
+
+static const char *ima_bank_name(int bank, char *buf, size_t len)
+{
+	u16 crypto_id = ima_tpm_chip->allocated_banks[bank].crypto_id;
+
+	if (crypto_id < HASH_ALGO__LAST)
+		return hash_algo_name[crypto_id];
+	snprintf(buf, len, "tpm_alg_%x",
+		 ima_tpm_chip->allocated_banks[bank].alg_id);
+	return buf;
+}
+
+/* Bytes the marker's buffer needs for @npcrs PCRs in every bank. */
+static size_t ima_marker_buf_size(int npcrs)
+{
+	/* "tpm_alg_xxxx:PCRnn:" + hex digest + ";" */
+	return 256 + NR_BANKS(ima_tpm_chip) * npcrs *
+		     (24 + 2 * HASH_MAX_DIGESTSIZE);
+}
+
+/*
+ * Fill @buf with the marker's text.  Called with ima_extend_list_mutex
+ * held: the PCRs read here are the aggregate of the list up to now.
+ * Return: the length of the text, or a negative errno.
+ */
+static int ima_marker_format(char *buf, size_t size, u64 pcrs,
+			     u64 seg_records, const u8 *seg_digest)
+{
+	char name[16];
+	size_t len;
+	int bank, pcr, rc;
+
+	len = scnprintf(buf, size,
+			"Snapshot_Attempt_Count=%lld;Snapshot_Count=%lld;Measurement_Count=%llu;Segment_Count=%llu;Segment_Digest=%s:%*phN;",
+			atomic64_read(&ima_snapshot_attempts) + 1,
+			atomic64_read(&ima_snapshots_finalized), ima_next_seq,
+			seg_records, hash_algo_name[ima_hash_algo],
+			hash_digest_size[ima_hash_algo], seg_digest);
+
+	for (bank = 0; bank < NR_BANKS(ima_tpm_chip); bank++) {
+		struct tpm_digest d = {
+			.alg_id = ima_tpm_chip->allocated_banks[bank].alg_id,
+		};
+		u16 dsize = ima_tpm_chip->allocated_banks[bank].digest_size;
+
+		for (pcr = 0; pcr < IMA_SNAPSHOT_MAX_PCRS; pcr++) {
+			if (!(pcrs & BIT_ULL(pcr)))
+				continue;
+			rc = tpm_pcr_read(ima_tpm_chip, pcr, &d);
+			if (rc) {
+				pr_err("snapshot: reading PCR %d failed: %d\n",
+				       pcr, rc);
+				return rc < 0 ? rc : -EIO;
+			}
+			len += scnprintf(buf + len, size - len, "%s:PCR%d:%*phN;",
+					 ima_bank_name(bank, name, sizeof(name)),
+					 pcr, dsize, d.digest);
+		}
+	}
+	if (len >= size - 1)
+		return -EOVERFLOW;
+	return len;
+}
+
+/*
+ * Add to @desc the template digests of the records after *@last (after
+ * the previous marker if NULL) up to the end of the list, advancing
+ * *@last.  Only the snapshot file holder calls this, and only it trims,
+ * so *@last stays valid between calls.  With @resched the walk may sleep
+ * (when not called under ima_extend_list_mutex).
+ */
+static int ima_segment_hash(struct shash_desc *desc,
+			    struct ima_queue_entry **last, u64 *count,
+			    bool resched)
+{
+	struct ima_queue_entry *qe;
+	unsigned int n = 0;
+	int rc = 0;
+
+	rcu_read_lock();
+	qe = *last;
+	if (qe)
+		qe = list_next_or_null_rcu(&ima_measurements, &qe->later,
+					   struct ima_queue_entry, later);
+	else
+		qe = ima_list_first_rcu();
+	while (qe) {
+		if (qe->seq >= ima_last_marker) {
+			rc = crypto_shash_update(desc,
+				qe->entry->digests[ima_hash_algo_idx].digest,
+				hash_digest_size[ima_hash_algo]);
+			if (rc)
+				break;
+			(*count)++;
+		}
+		*last = qe;
+		if (resched && !(++n % IMA_TRIM_BATCH)) {
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
+		qe = list_next_or_null_rcu(&ima_measurements, &qe->later,
+					   struct ima_queue_entry, later);
+	}
+	rcu_read_unlock();
+	return rc;
+}
+
+/*
+ * Append the marker.  Everything that allocates or grows with the list
+ * is done before ima_extend_list_mutex is taken: the template entry is
+ * allocated with room for the largest text, and the digest of the
+ * segment (the records since the previous marker) is computed up to the
+ * current tail; under the mutex only the records added since, the PCR
+ * reads, and the marker's own digests remain.
+ */
+static int ima_snapshot_add_marker(struct ima_snapshot *s)
+{
+	struct crypto_shash *tfm = ima_algo_array[ima_hash_algo_idx].tfm;
+	struct ima_template_entry *entry = NULL;
+	struct ima_max_digest_data hash;
+	struct ima_digest_data *hash_hdr = container_of(&hash.hdr,
+						struct ima_digest_data, hdr);
+	struct ima_iint_cache iint = { .ima_hash = hash_hdr };
+	struct ima_event_data event_data = { .iint = &iint,
+					     .filename = snapshot_aggregate_name };
+	struct ima_queue_entry *last = NULL;
+	u8 seg_digest[HASH_MAX_DIGESTSIZE];
+	const char *cause = "ENOMEM";
+	struct shash_desc *desc;
+	u64 pcrs, seg_records = 0;
+	size_t size, off;
+	char *buf;
+	int len, rc, tpmrc;
+
+	desc = kzalloc(sizeof(*desc) + crypto_shash_descsize(tfm), GFP_KERNEL);
+	if (!desc)
+		return -ENOMEM;
+	desc->tfm = tfm;
+
+again:
+	pcrs = READ_ONCE(ima_pcr_mask) & GENMASK_ULL(IMA_SNAPSHOT_MAX_PCRS - 1, 0);
+	if (ima_snapshot_all_pcrs)
+		pcrs = GENMASK_ULL(IMA_SNAPSHOT_MAX_PCRS - 1, 0);
+	size = ima_marker_buf_size(hweight64(pcrs));
+	buf = kzalloc(size, GFP_KERNEL);
+	rc = -ENOMEM;
+	if (!buf)
+		goto out;
+
+	/* The template entry, with room for the longest text. */
+	memset(&hash, 0, sizeof(hash));
+	hash.hdr.algo = ima_hash_algo;
+	hash.hdr.length = hash_digest_size[ima_hash_algo];
+	event_data.buf = buf;
+	event_data.buf_len = size;
+	rc = ima_alloc_init_template(&event_data, &entry,
+				     ima_template_desc_buf());
+	if (rc < 0) {
+		entry = NULL;
+		goto out;
+	}
+
+	/* Hash the segment so far without holding up measurements. */
+	rc = crypto_shash_init(desc);
+	last = NULL;
+	seg_records = 0;
+	if (!rc)
+		rc = ima_segment_hash(desc, &last, &seg_records, true);
+	cause = "hashing_error";
+	if (rc)
+		goto out;
+
+	mutex_lock(&ima_extend_list_mutex);
+	if ((ima_pcr_mask & ~pcrs) & GENMASK_ULL(IMA_SNAPSHOT_MAX_PCRS - 1, 0) &&
+	    !ima_snapshot_all_pcrs) {
+		/* A record extended a new PCR meanwhile: size again. */
+		mutex_unlock(&ima_extend_list_mutex);
+		ima_free_template_entry(entry);
+		entry = NULL;
+		kfree(buf);
+		goto again;
+	}
+	rc = -ECANCELED;
+	cause = "kexec_in_progress";
+	if (ima_kexec_started)
+		goto out_unlock;
+
+	/* The list cannot change now: hash what was added meanwhile. */
+	rc = ima_segment_hash(desc, &last, &seg_records, false);
+	if (!rc)
+		rc = crypto_shash_final(desc, seg_digest);
+	cause = "hashing_error";
+	if (rc)
+		goto out_unlock;
+
+	len = ima_marker_format(entry->template_data[2].data, size, pcrs,
+				seg_records, seg_digest);
+	rc = len;
+	cause = "tpm_pcr_read";
+	if (len < 0)
+		goto out_unlock;
+
+	/* Shrink the buf field to the text, and digest it (d-ng field). */
+	entry->template_data_len -= entry->template_data[2].len - len;
+	entry->template_data[2].len = len;
+	rc = ima_calc_buffer_hash(entry->template_data[2].data, len, hash_hdr);
+	cause = "hashing_error";
+	if (rc)
+		goto out_unlock;
+	off = strlen(hash_algo_name[ima_hash_algo]) + 2;
+	memcpy(entry->template_data[0].data + off, hash.digest,
+	       hash_digest_size[ima_hash_algo]);
+	rc = ima_calc_field_array_hash(&entry->template_data[0], entry);
+	if (rc)
+		goto out_unlock;
+
+	entry->pcr = CONFIG_IMA_MEASURE_PCR_IDX;
+	rc = ima_add_digest_entry(entry, !IS_ENABLED(CONFIG_IMA_DISABLE_HTABLE));
+	cause = "ENOMEM";
+	if (rc)
+		goto out_unlock;
+	s->marker = list_last_entry(&ima_measurements, struct ima_queue_entry,
+				    later);
+	ima_last_marker = s->marker->seq + 1;
+	atomic64_inc(&ima_snapshot_attempts);
+	ima_list_iter_init(&s->it, ima_list_first_rcu()->seq, s->marker->seq);
+	entry = NULL;		/* owned by the list now */
+
+	tpmrc = ima_pcr_extend(s->marker->entry->digests, s->marker->entry->pcr);
+	cause = tpmrc ? "TPM_error" : "snapshot_added";
+	rc = 0;
+out_unlock:
+	mutex_unlock(&ima_extend_list_mutex);
+out:
+	integrity_audit_msg(AUDIT_INTEGRITY_PCR, NULL, snapshot_aggregate_name,
+			    "snapshot", cause, rc, rc == 0);
+	if (entry)
+		ima_free_template_entry(entry);
+	kfree(buf);
+	kfree(desc);
+	return rc;
+}
+
+/* --- <securityfs>/ima/snapshot ------------------------------------------ */
+
+static const struct seq_operations ima_snapshot_seqops = {
+	.start = ima_list_seq_start,
+	.next = ima_list_seq_next,
+	.stop = ima_list_seq_stop,
+	.show = ima_measurements_show,
+};
+
+static int ima_snapshot_open(struct inode *inode, struct file *file)
+{
+	struct ima_snapshot *s;
+	int rc;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (test_and_set_bit_lock(0, &ima_snapshot_busy))
+		return -EBUSY;
+
+	s = __seq_open_private(file, &ima_snapshot_seqops, sizeof(*s));
+	rc = -ENOMEM;
+	if (!s)
+		goto out_busy;
+	rc = ima_snapshot_add_marker(s);
+	if (rc)
+		goto out_release;
+	return 0;
+
+out_release:
+	seq_release_private(inode, file);
+out_busy:
+	clear_bit_unlock(0, &ima_snapshot_busy);
+	return rc;
+}
+
+/*
+ * Any non-empty write finalizes the snapshot: the records before the
+ * marker are trimmed.  Refused unless this file was read to the end, so
+ * that a client cannot trim what it did not save.
+ */
+static ssize_t ima_snapshot_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct seq_file *m = file->private_data;
+	struct ima_snapshot *s = m->private;
+	ssize_t rc;
+
+	if (!count)
+		return -EINVAL;
+
+	/* Serializes with read() and write() on this file (fork, SCM_RIGHTS). */
+	mutex_lock(&m->lock);
+	if (s->finalized)
+		rc = -EALREADY;
+	else if (!s->it.eof || m->count)
+		rc = -ENODATA;
+	else
+		rc = ima_snapshot_trim(s->marker);
+	if (!rc) {
+		s->finalized = true;
+		rc = count;
+	}
+	mutex_unlock(&m->lock);
+	return rc;
+}
+
+static int ima_snapshot_release(struct inode *inode, struct file *file)
+{
+	int rc = seq_release_private(inode, file);
+
+	clear_bit_unlock(0, &ima_snapshot_busy);
+	return rc;
+}
+
+static const struct file_operations ima_snapshot_ops = {
+	.open = ima_snapshot_open,
+	.read = seq_read,
+	.write = ima_snapshot_write,
+	.llseek = seq_lseek,
+	.release = ima_snapshot_release,
+};
+
+/* --- counters ----------------------------------------------------------- */
+
+static ssize_t ima_snapshot_counter_read(struct file *file, char __user *buf,
+					 size_t count, loff_t *ppos)
+{
+	atomic64_t *counter = file_inode(file)->i_private;
+	char tmp[32];
+	int len;
+
+	len = scnprintf(tmp, sizeof(tmp), "%lld\n", atomic64_read(counter));
+	return simple_read_from_buffer(buf, count, ppos, tmp, len);
+}
+
+static const struct file_operations ima_snapshot_counter_ops = {
+	.read = ima_snapshot_counter_read,
+	.llseek = generic_file_llseek,
+};
+
+/**
+ * ima_snapshot_fs_init - create the snapshot file and its counters
+ * @ima_dir: <securityfs>/ima
+ *
+ * Return: 0 or a negative errno.
+ */
+int __init ima_snapshot_fs_init(struct dentry *ima_dir)
+{
+	static const struct {
+		const char *name;
+		atomic64_t *counter;
+	} counters[] __initconst = {
+		{ "runtime_measurements_in_memory", &ima_records_in_memory },
+		{ "runtime_measurements_in_memory_bytes", &ima_bytes_in_memory },
+		{ "runtime_measurements_trimmed", &ima_records_trimmed },
+		{ "snapshot_count", &ima_snapshots_finalized },
+		{ "snapshot_attempt_count", &ima_snapshot_attempts },
+	};
+	struct dentry *dentry;
+	int i;
+
+	dentry = securityfs_create_file("snapshot", 0600, ima_dir,
+					(void *)(uintptr_t)ima_sha1_idx,
+					&ima_snapshot_ops);
+	if (IS_ERR(dentry))
+		return PTR_ERR(dentry);
+
+	for (i = 0; i < ARRAY_SIZE(counters); i++) {
+		dentry = securityfs_create_file(counters[i].name, 0440, ima_dir,
+						counters[i].counter,
+						&ima_snapshot_counter_ops);
+		if (IS_ERR(dentry))
+			return PTR_ERR(dentry);
+	}
+	return 0;
+}
