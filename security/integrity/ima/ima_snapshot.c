@@ -455,9 +455,10 @@ static int ima_segment_hash(struct shash_desc *desc,
 		qe = ima_list_first_rcu();
 	while (qe) {
 		if (qe->seq >= ima_last_marker) {
-			rc = crypto_shash_update(desc,
-				qe->entry->digests[ima_hash_algo_idx].digest,
-				hash_digest_size[ima_hash_algo]);
+			u8 *digest = qe->entry->digests[ima_hash_algo_idx].digest;
+
+			rc = crypto_shash_update(desc, digest,
+						 hash_digest_size[ima_hash_algo]);
 			if (rc)
 				break;
 			(*count)++;
@@ -711,6 +712,19 @@ static const struct file_operations ima_snapshot_counter_ops = {
 	.llseek = generic_file_llseek,
 };
 
+struct ima_snapshot_counter {
+	const char *name;
+	atomic64_t *counter;
+};
+
+static const struct ima_snapshot_counter ima_snapshot_counters[] __initconst = {
+	{ "runtime_measurements_in_memory", &ima_records_in_memory },
+	{ "runtime_measurements_in_memory_bytes", &ima_bytes_in_memory },
+	{ "runtime_measurements_trimmed", &ima_records_trimmed },
+	{ "snapshot_count", &ima_snapshots_finalized },
+	{ "snapshot_attempt_count", &ima_snapshot_attempts },
+};
+
 /**
  * ima_snapshot_fs_init - create the snapshot file and its counters
  * @ima_dir: <securityfs>/ima
@@ -719,16 +733,7 @@ static const struct file_operations ima_snapshot_counter_ops = {
  */
 int __init ima_snapshot_fs_init(struct dentry *ima_dir)
 {
-	static const struct {
-		const char *name;
-		atomic64_t *counter;
-	} counters[] __initconst = {
-		{ "runtime_measurements_in_memory", &ima_records_in_memory },
-		{ "runtime_measurements_in_memory_bytes", &ima_bytes_in_memory },
-		{ "runtime_measurements_trimmed", &ima_records_trimmed },
-		{ "snapshot_count", &ima_snapshots_finalized },
-		{ "snapshot_attempt_count", &ima_snapshot_attempts },
-	};
+	const struct ima_snapshot_counter *c;
 	struct dentry *dentry;
 	int i;
 
@@ -738,9 +743,10 @@ int __init ima_snapshot_fs_init(struct dentry *ima_dir)
 	if (IS_ERR(dentry))
 		return PTR_ERR(dentry);
 
-	for (i = 0; i < ARRAY_SIZE(counters); i++) {
-		dentry = securityfs_create_file(counters[i].name, 0440, ima_dir,
-						counters[i].counter,
+	for (i = 0; i < ARRAY_SIZE(ima_snapshot_counters); i++) {
+		c = &ima_snapshot_counters[i];
+		dentry = securityfs_create_file(c->name, 0440, ima_dir,
+						c->counter,
 						&ima_snapshot_counter_ops);
 		if (IS_ERR(dentry))
 			return PTR_ERR(dentry);

@@ -372,7 +372,8 @@ static void test_content_and_marker(void)
 	/* A segment that is not empty since the previous marker. */
 	gen_measurements(5);
 	fd = snap_open(O_RDWR);
-	if (fd < 0 || read_fd(fd, &snap, &slen) || ima_read_file(IMA_BINARY_LIST, &list, &llen))
+	if (fd < 0 || read_fd(fd, &snap, &slen) ||
+	    ima_read_file(IMA_BINARY_LIST, &list, &llen))
 		ksft_exit_fail_msg("cannot open and read the snapshot (%d)\n", fd);
 	lseek(fd, 0, SEEK_SET);
 	read_fd(fd, &again, &alen);
@@ -381,7 +382,8 @@ static void test_content_and_marker(void)
 	close(fd);
 
 	same = slen < llen && !memcmp(snap, list, slen);
-	ksft_test_result(same, "content_equals_list_head: %zu bytes equal the head of binary_runtime_measurements\n",
+	ksft_test_result(same,
+			 "content_equals_list_head: %zu bytes equal the head of the binary list\n",
 			 slen);
 	ksft_test_result(alen == slen && !memcmp(snap, again, slen) && pread_ok,
 			 "content_rereadable: second pass after lseek and pread give the same bytes\n");
@@ -426,7 +428,8 @@ static void test_content_and_marker(void)
 		if (mk.npcrs != bs.n)
 			pcrs_ok = 0;
 	}
-	ksft_test_result(pcrs_ok, "marker_pcrs_equal_replay: %d PCR values equal the replay of the %ld records before it\n",
+	ksft_test_result(pcrs_ok,
+			 "marker_pcrs_equal_replay: %d PCR values equal the replay of %ld records\n",
 			 mk.npcrs, before_recs);
 
 	/* Segment: records after the previous marker, digests in seg_alg. */

@@ -377,7 +377,10 @@ int ima_marker_parse(const uint8_t *buf, size_t len, struct ima_marker *mk)
 	const char *p = (const char *)buf, *end = p + len;
 
 	memset(mk, 0, sizeof(*mk));
-	mk->attempts = mk->snapshots = mk->records = mk->seg_records = -1;
+	mk->attempts = -1;
+	mk->snapshots = -1;
+	mk->records = -1;
+	mk->seg_records = -1;
 	while (p < end) {
 		const char *semi = memchr(p, ';', end - p);
 		const char *eq, *colon;
@@ -426,7 +429,7 @@ int ima_marker_parse(const uint8_t *buf, size_t len, struct ima_marker *mk)
 			int n;
 
 			if (ilen >= sizeof(item) ||
-			    mk->npcrs == (int)(sizeof(mk->pcrs) / sizeof(mk->pcrs[0])))
+			    mk->npcrs == (int)ARRAY_SIZE(mk->pcrs))
 				goto bad;
 			memcpy(item, p, ilen);
 			item[ilen] = '\0';

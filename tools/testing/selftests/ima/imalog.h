@@ -21,6 +21,10 @@
 #define IMA_SHA1_SIZE		20
 #define IMA_MAX_BANKS		8
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* One record of a binary list; pointers point into the list buffer. */
 struct ima_rec {
 	uint32_t pcr;
