@@ -4,6 +4,8 @@
 #
 #   make demo          the main job: boot the patched kernel with swtpm and
 #                      show what the feature does
+#   make check         checkpatch, then 'make test' on the default, off and
+#                      debug kernels (what CI runs)
 #   make test          build what is stale, boot, run the IMA selftests
 #   make series        git format-patch of the series into out/series/
 #   make checkpatch    scripts/checkpatch.pl --strict over every patch
@@ -46,14 +48,14 @@ FRAGMENTS = $(FRAGMENTS_$(CONFIG))
 # Everything the series is made of: a change re-applies it.
 SERIES_INPUTS = $(shell find patches security Documentation tools -type f 2>/dev/null | sort)
 
-.PHONY: all deps kernel selftests initramfs test demo series checkpatch \
+.PHONY: all deps kernel selftests initramfs test demo series checkpatch check \
 	clean distclean check-config help
 .DELETE_ON_ERROR:
 
 all: test
 
 help:
-	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,21p' Makefile | sed 's/^# \{0,1\}//'
 
 check-config:
 	@test -n "$(FRAGMENTS)" || { echo "CONFIG=$(CONFIG): use default, off or debug" >&2; exit 1; }
@@ -111,12 +113,15 @@ test: kernel initramfs
 	scripts/report.sh $(OUT)/test $$rc
 
 demo: kernel initramfs
-	@echo "  BOOT    $(CONFIG) kernel in QEMU with swtpm (about a minute)"
+	@echo "  BOOT    $(CONFIG) kernel in QEMU with swtpm"
 	@rc=0; scripts/qemu-run.sh --kernel $(BZIMAGE) --initrd $(OUT)/initramfs.cpio.gz \
 		--out $(OUT)/demo --mode demo --timeout $(QEMU_TIMEOUT) \
 		--append "$(BOOT_ARGS)" || rc=$$?; \
 	cat $(OUT)/demo/results/demo.txt 2>/dev/null; \
 	exit $$rc
+
+check:
+	@scripts/check.sh
 
 # --- the series as mail -----------------------------------------------------
 

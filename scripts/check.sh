@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 'make check': checkpatch on the series, then 'make test' on every kernel
+# variant (the feature on, off, and the debug kernel), then one summary
+# line for all of them.  Runs every step even after a failure, so that one
+# run shows everything that is wrong; exits non-zero if any step failed.
+# Usage: check.sh [VARIANT...]   (default: default off debug)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+variants=("$@")
+[ ${#variants[@]} -eq 0 ] && variants=(default off debug)
+pass=0 fail=0 skip=0 failed=()
+
+echo "==== checkpatch"
+if ! make -s checkpatch; then
+	failed+=(checkpatch)
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+for v in "${variants[@]}"; do
+	echo "==== make test CONFIG=$v"
+	log=$(mktemp)
+	make -s test CONFIG="$v" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	rm -f "$log"
+	if [ -n "$line" ]; then
+		read -r p _ f _ s _ <<< "$(echo "$line" | tr -d ',')"
+		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
+	fi
+	if [ "$rc" -ne 0 ]; then
+		failed+=("test CONFIG=$v")
+		[ -z "$line" ] && fail=$((fail + 1))
+	fi
+done
+echo "===="
+[ ${#failed[@]} -ne 0 ] && echo "FAILED: ${failed[*]}"
+echo "$pass passed, $fail failed, $skip skipped"
+[ ${#failed[@]} -eq 0 ]
