@@ -26,14 +26,30 @@ JOBS ?= $(shell nproc)
 QEMU_TIMEOUT ?= 1800
 
 REPO := $(CURDIR)
+comma := ,
+space := $(subst ,, )
 SHELL := /bin/bash
 DEB_PKGS := linux-source-6.12 qemu-system-x86 swtpm swtpm-tools \
 	busybox-static cpio kexec-tools tpm2-tools libtss2-dev ima-evm-utils \
 	flex bison bc libelf-dev libssl-dev xz-utils git make gcc libc6-dev \
 	perl python3 rsync e2fsprogs
 
-# Evaluated only by targets that need the kernel source (not by 'deps').
-KVER = $(shell dpkg-query -W -f='$${Version}' linux-source-6.12 2>/dev/null | tr '~' '_')
+# The Debian version of linux-source-6.12 names the cache directory.  On a
+# fresh machine it is not installed yet when this file is read, and rule
+# targets below are expanded as they are read: install the dependencies
+# first, then read the version.
+kver = $(shell dpkg-query -W -f='$${Version}' linux-source-6.12 2>/dev/null | tr '~' '_')
+NODEPS_GOALS := deps help clean distclean
+ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifeq ($(kver),)
+$(info   DEPS    linux-source-6.12 is not installed: installing the dependencies first)
+deps_rc := $(shell $(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) deps >&2; echo $$?)
+ifneq ($(deps_rc),0)
+$(error 'make deps' failed ($(deps_rc)))
+endif
+endif
+endif
+KVER := $(kver)
 TOP = $(CACHE)/$(KVER)
 SRC = $(TOP)/src
 BUILD = $(TOP)/build-$(CONFIG)
@@ -43,12 +59,13 @@ BZIMAGE = $(BUILD)/arch/x86/boot/bzImage
 FRAGMENTS_default := configs/base.config configs/on.config
 FRAGMENTS_off := configs/base.config configs/off.config
 FRAGMENTS_debug := configs/base.config configs/on.config configs/debug.config
+FRAGMENTS_bench := configs/base.config configs/on.config configs/bench.config
 FRAGMENTS = $(FRAGMENTS_$(CONFIG))
 
 # Everything the series is made of: a change re-applies it.
 SERIES_INPUTS = $(shell find patches security Documentation tools -type f 2>/dev/null | sort)
 
-.PHONY: all deps kernel selftests initramfs test demo series checkpatch check \
+.PHONY: all deps kernel selftests initramfs test demo series checkpatch check bench \
 	clean distclean check-config help
 .DELETE_ON_ERROR:
 
@@ -122,6 +139,20 @@ demo: kernel initramfs
 
 check:
 	@scripts/check.sh
+
+# 'make bench' boots the bench kernel (the feature on, plus
+# CONFIG_IMA_LOG_SNAPSHOT_STATS) with more memory and prints what
+# guest/bench.sh measured.  BENCH_SIZES: list sizes for the snapshot runs.
+BENCH_SIZES ?= 1000 10000 100000
+
+bench:
+	@$(MAKE) -s kernel initramfs CONFIG=bench
+	@echo "  BOOT    bench kernel in QEMU with swtpm (sizes: $(BENCH_SIZES))"
+	@rc=0; scripts/qemu-run.sh --kernel $(CACHE)/$(KVER)/build-bench/arch/x86/boot/bzImage \
+		--initrd $(REPO)/out/bench/initramfs.cpio.gz --out $(REPO)/out/bench/run \
+		--mode bench --mem 2048 --timeout 3600 --silence 900 \
+		--append "$(BOOT_ARGS) imatest.bench_sizes=$(subst $(space),$(comma),$(BENCH_SIZES))" || rc=$$?; \
+	cat $(REPO)/out/bench/run/results/bench.txt 2>/dev/null; exit $$rc
 
 # --- the series as mail -----------------------------------------------------
 

@@ -84,6 +84,34 @@ static atomic64_t ima_snapshot_attempts = ATOMIC64_INIT(0);
 
 static bool ima_snapshot_all_pcrs;
 
+/*
+ * CONFIG_IMA_LOG_SNAPSHOT_STATS: the cost of the last marker and trim.
+ * Written only by the snapshot file holder.
+ */
+static struct {
+	u64 marker_hold_ns;		/* ima_extend_list_mutex held */
+	u64 marker_total_ns;
+	u64 marker_tpm_cmds;		/* PCR reads and the extend */
+	u64 trim_records;
+	u64 trim_holds;			/* times the mutex was taken */
+	u64 trim_hold_max_ns;		/* the longest of those holds */
+	u64 trim_total_ns;		/* including the grace period */
+} ima_snapshot_stats;
+
+static u64 ima_stats_now(void)
+{
+	return IS_ENABLED(CONFIG_IMA_LOG_SNAPSHOT_STATS) ? ktime_get_ns() : 0;
+}
+
+static void ima_stats_hold(u64 start)
+{
+	u64 held = ima_stats_now() - start;
+
+	ima_snapshot_stats.trim_holds++;
+	if (held > ima_snapshot_stats.trim_hold_max_ns)
+		ima_snapshot_stats.trim_hold_max_ns = held;
+}
+
 static int __init ima_snapshot_pcrs_setup(char *str)
 {
 	if (!strcmp(str, "all"))
@@ -294,9 +322,14 @@ void ima_snapshot_kexec_start(void)
 static int ima_snapshot_trim(struct ima_queue_entry *marker)
 {
 	struct ima_queue_entry *first, *qe, *next;
-	u64 n, bytes, i, b;
+	u64 n, bytes, i, b, start, held;
 
+	start = ima_stats_now();
+	memset(&ima_snapshot_stats.trim_records, 0,
+	       sizeof(ima_snapshot_stats) -
+	       offsetof(typeof(ima_snapshot_stats), trim_records));
 	mutex_lock(&ima_extend_list_mutex);
+	held = ima_stats_now();
 	if (ima_kexec_started) {
 		mutex_unlock(&ima_extend_list_mutex);
 		return -ECANCELED;
@@ -323,6 +356,7 @@ static int ima_snapshot_trim(struct ima_queue_entry *marker)
 		atomic64_add(n, &ima_records_trimmed);
 	}
 	atomic64_inc(&ima_snapshots_finalized);
+	ima_stats_hold(held);
 	mutex_unlock(&ima_extend_list_mutex);
 
 	/*
@@ -335,12 +369,14 @@ static int ima_snapshot_trim(struct ima_queue_entry *marker)
 	qe = first;
 	for (i = 0; i < n; ) {
 		mutex_lock(&ima_extend_list_mutex);
+		held = ima_stats_now();
 		for (b = 0; b < IMA_TRIM_BATCH && i < n; b++, i++) {
 			if (!hlist_unhashed(&qe->hnext))
 				hlist_del_rcu(&qe->hnext);
 			qe = list_entry(qe->later.next, struct ima_queue_entry,
 					later);
 		}
+		ima_stats_hold(held);
 		mutex_unlock(&ima_extend_list_mutex);
 		cond_resched();
 	}
@@ -357,6 +393,8 @@ static int ima_snapshot_trim(struct ima_queue_entry *marker)
 		if (!(i % IMA_TRIM_BATCH))
 			cond_resched();
 	}
+	ima_snapshot_stats.trim_records = n;
+	ima_snapshot_stats.trim_total_ns = ima_stats_now() - start;
 	return 0;
 }
 
@@ -416,6 +454,7 @@ static int ima_marker_format(char *buf, size_t size, u64 pcrs,
 			if (!(pcrs & BIT_ULL(pcr)))
 				continue;
 			rc = tpm_pcr_read(ima_tpm_chip, pcr, &d);
+			ima_snapshot_stats.marker_tpm_cmds++;
 			if (rc) {
 				pr_err("snapshot: reading PCR %d failed: %d\n",
 				       pcr, rc);
@@ -498,11 +537,13 @@ static int ima_snapshot_add_marker(struct ima_snapshot *s)
 	u8 seg_digest[HASH_MAX_DIGESTSIZE];
 	const char *cause = "ENOMEM";
 	struct shash_desc *desc;
-	u64 pcrs, seg_records = 0;
+	u64 pcrs, seg_records = 0, start, held = 0;
 	size_t size, off;
 	char *buf;
 	int len, rc, tpmrc;
 
+	start = ima_stats_now();
+	ima_snapshot_stats.marker_tpm_cmds = 0;
 	desc = kzalloc(sizeof(*desc) + crypto_shash_descsize(tfm), GFP_KERNEL);
 	if (!desc)
 		return -ENOMEM;
@@ -542,6 +583,7 @@ again:
 		goto out;
 
 	mutex_lock(&ima_extend_list_mutex);
+	held = ima_stats_now();
 	if ((ima_pcr_mask & ~pcrs) & GENMASK_ULL(IMA_SNAPSHOT_MAX_PCRS - 1, 0) &&
 	    !ima_snapshot_all_pcrs) {
 		/* A record extended a new PCR meanwhile: size again. */
@@ -549,6 +591,7 @@ again:
 		ima_free_template_entry(entry);
 		entry = NULL;
 		kfree(buf);
+		ima_snapshot_stats.marker_tpm_cmds = 0;
 		goto again;
 	}
 	rc = -ECANCELED;
@@ -598,10 +641,13 @@ again:
 	entry = NULL;		/* owned by the list now */
 
 	tpmrc = ima_pcr_extend(s->marker->entry->digests, s->marker->entry->pcr);
+	ima_snapshot_stats.marker_tpm_cmds += !!ima_tpm_chip;
 	cause = tpmrc ? "TPM_error" : "snapshot_added";
 	rc = 0;
 out_unlock:
+	ima_snapshot_stats.marker_hold_ns = ima_stats_now() - held;
 	mutex_unlock(&ima_extend_list_mutex);
+	ima_snapshot_stats.marker_total_ns = ima_stats_now() - start;
 out:
 	integrity_audit_msg(AUDIT_INTEGRITY_PCR, NULL, snapshot_aggregate_name,
 			    "snapshot", cause, rc, rc == 0);
@@ -725,6 +771,22 @@ static const struct ima_snapshot_counter ima_snapshot_counters[] __initconst = {
 	{ "snapshot_attempt_count", &ima_snapshot_attempts },
 };
 
+static int ima_snapshot_stats_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "marker_hold_ns %llu\nmarker_total_ns %llu\n",
+		   ima_snapshot_stats.marker_hold_ns,
+		   ima_snapshot_stats.marker_total_ns);
+	seq_printf(m, "marker_tpm_commands %llu\ntrim_records %llu\n",
+		   ima_snapshot_stats.marker_tpm_cmds,
+		   ima_snapshot_stats.trim_records);
+	seq_printf(m, "trim_mutex_holds %llu\ntrim_hold_max_ns %llu\n",
+		   ima_snapshot_stats.trim_holds,
+		   ima_snapshot_stats.trim_hold_max_ns);
+	seq_printf(m, "trim_total_ns %llu\n", ima_snapshot_stats.trim_total_ns);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ima_snapshot_stats);
+
 /**
  * ima_snapshot_fs_init - create the snapshot file and its counters
  * @ima_dir: <securityfs>/ima
@@ -748,6 +810,12 @@ int __init ima_snapshot_fs_init(struct dentry *ima_dir)
 		dentry = securityfs_create_file(c->name, 0440, ima_dir,
 						c->counter,
 						&ima_snapshot_counter_ops);
+		if (IS_ERR(dentry))
+			return PTR_ERR(dentry);
+	}
+	if (IS_ENABLED(CONFIG_IMA_LOG_SNAPSHOT_STATS)) {
+		dentry = securityfs_create_file("snapshot_stats", 0440, ima_dir,
+						NULL, &ima_snapshot_stats_fops);
 		if (IS_ERR(dentry))
 			return PTR_ERR(dentry);
 	}
