@@ -122,11 +122,19 @@ initramfs: selftests
 
 BOOT_ARGS = imatest.tpm=required imatest.config=$(CONFIG) ima_policy=tcb
 
+# The kexec test boots from a data disk holding this kernel (boot/self)
+# and, to cross into it and back, the feature-off kernel (boot/off).
+OFF_BZIMAGE = $(TOP)/build-off/arch/x86/boot/bzImage
+
 test: kernel initramfs
+	@if [ "$(CONFIG)" != off ]; then $(MAKE) -s kernel CONFIG=off; fi
+	@rm -rf $(OUT)/data && mkdir -p $(OUT)/data/boot
+	@cp $(BZIMAGE) $(OUT)/data/boot/self
+	@if [ "$(CONFIG)" != off ]; then cp $(OFF_BZIMAGE) $(OUT)/data/boot/off; fi
 	@echo "  BOOT    $(CONFIG) kernel in QEMU with swtpm, running the IMA selftests"
 	@rc=0; scripts/qemu-run.sh --kernel $(BZIMAGE) --initrd $(OUT)/initramfs.cpio.gz \
 		--out $(OUT)/test --mode test --timeout $(QEMU_TIMEOUT) \
-		--append "$(BOOT_ARGS)" || rc=$$?; \
+		--data-dir $(OUT)/data --append "$(BOOT_ARGS)" || rc=$$?; \
 	scripts/report.sh $(OUT)/test $$rc
 
 demo: kernel initramfs

@@ -22,6 +22,7 @@
 #                     (default 300)
 #   --data-disk IMG   attach IMG as the second virtio disk (/dev/vdb), for
 #                     data that must survive a kexec
+#   --data-dir DIR    the same, with a fresh ext4 disk holding a copy of DIR
 #   --mem MB          guest memory (default 512)
 #   --smp N           guest CPUs (default 2)
 #   --show-console    print the console log while the guest runs
@@ -30,7 +31,7 @@
 set -uo pipefail
 
 kernel= initrd= out= append= mode=test timeout=1200 silence=300
-data_disk= mem=512 smp=2 show=0
+data_disk= data_dir= mem=512 smp=2 show=0
 
 die() { echo "qemu-run: $*" >&2; exit 3; }
 
@@ -44,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift ;;
 	--silence) silence=$2; shift ;;
 	--data-disk) data_disk=$2; shift ;;
+	--data-dir) data_dir=$2; shift ;;
 	--mem) mem=$2; shift ;;
 	--smp) smp=$2; shift ;;
 	--show-console) show=1 ;;
@@ -90,6 +92,16 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 [ -S "$work/tpm/sock" ] || die "swtpm did not start"
+
+if [ -n "$data_dir" ]; then
+	[ -d "$data_dir" ] || die "--data-dir: '$data_dir' is not a directory"
+	command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 not installed (run 'make deps')"
+	mb=$(($(du -sm "$data_dir" | cut -f1) + 128))
+	truncate -s ${mb}M "$work/data.img"
+	mkfs.ext4 -q -F -d "$data_dir" "$work/data.img" >/dev/null ||
+		die "mkfs.ext4 -d $data_dir failed"
+	data_disk=$work/data.img
+fi
 
 # Results disk: the guest writes a tar archive of its results here.
 truncate -s 64M "$work/results.img"
@@ -166,13 +178,25 @@ fi
 # Kernel splats fail the run even when every test passed.  The guest saves
 # its whole dmesg (the console runs at loglevel 1 to keep data readable).
 splat='BUG:|WARNING:|Oops|Kernel panic|KASAN|KFENCE|UBSAN|kernel BUG|possible recursive locking|circular locking dependency|inconsistent lock state|suspicious RCU usage|lock held when returning|unreferenced object|INFO: task .* blocked|general protection fault|list_add corruption|list_del corruption|ODEBUG'
-if grep -E "$splat" "$out/console.log" "$out/results/dmesg.txt" \
+if grep -E "$splat" "$out/console.log" "$out/results/"dmesg*.txt \
 		"$out/results/"kmemleak*.txt >"$out/splats.txt" 2>/dev/null; then
 	echo "qemu-run: kernel splats found (see $out/results/dmesg.txt):" >&2
 	head -n 20 "$out/splats.txt" >&2
 	exit 1
 fi
 rm -f "$out/splats.txt"
+
+# Lines a test expects on the console: what a guest prints while it goes
+# down for kexec cannot reach a disk.
+if [ -f "$out/results/expect-console" ]; then
+	while IFS= read -r line; do
+		if ! grep -qF -- "$line" "$out/console.log"; then
+			echo "qemu-run: expected on the console but missing: $line" >&2
+			echo fail > "$out/results/verdict"
+			echo "not ok - console shows: $line" >> "$out/results/tap.txt"
+		fi
+	done < "$out/results/expect-console"
+fi
 
 case "$(cat "$out/results/verdict")" in
 pass|skip) exit 0 ;;

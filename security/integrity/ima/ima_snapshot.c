@@ -310,7 +310,7 @@ void ima_list_seq_stop(struct seq_file *m, void *v)
 void ima_snapshot_kexec_start(void)
 {
 	mutex_lock(&ima_extend_list_mutex);
-	ima_kexec_started = true;
+	WRITE_ONCE(ima_kexec_started, true);
 	mutex_unlock(&ima_extend_list_mutex);
 }
 
@@ -658,6 +658,99 @@ out:
 	return rc;
 }
 
+/* --- kexec --------------------------------------------------------------- */
+
+/**
+ * ima_snapshot_kexec_reserve - room for a marker added after kexec load
+ *
+ * The kexec segment for the measurement list is sized at load time and
+ * filled at execute time.  A trim in between only shrinks the list, but
+ * a snapshot opened in between adds a marker, which can be larger than
+ * the half page of slack kept for other measurements: reserve room for
+ * one.
+ *
+ * Return: the size of the largest marker record, in bytes.
+ */
+unsigned long ima_snapshot_kexec_reserve(void)
+{
+	u64 pcrs = READ_ONCE(ima_pcr_mask);
+
+	if (ima_snapshot_all_pcrs)
+		pcrs = GENMASK_ULL(IMA_SNAPSHOT_MAX_PCRS - 1, 0);
+	/* pcr, digest, template name, d-ng and n-ng fields: 256 bytes */
+	return 256 + ima_marker_buf_size(hweight64(pcrs));
+}
+
+/*
+ * Parse the counters at the start of a marker's buffer.  Return: true if
+ * @qe is a well-formed snapshot_aggregate record.
+ */
+static bool __init ima_marker_counters(struct ima_queue_entry *qe,
+				       u64 *attempts, u64 *snapshots,
+				       u64 *records)
+{
+	struct ima_template_entry *e = qe->entry;
+	char text[128];
+	u32 len;
+
+	if (e->pcr != CONFIG_IMA_MEASURE_PCR_IDX ||
+	    strcmp(e->template_desc->name, "ima-buf") ||
+	    e->template_desc->num_fields != 3 ||
+	    strcmp((char *)e->template_data[1].data, snapshot_aggregate_name))
+		return false;
+	len = min_t(u32, e->template_data[2].len, sizeof(text) - 1);
+	memcpy(text, e->template_data[2].data, len);
+	text[len] = '\0';
+	return sscanf(text,
+		      "Snapshot_Attempt_Count=%llu;Snapshot_Count=%llu;Measurement_Count=%llu;",
+		      attempts, snapshots, records) == 3;
+}
+
+/**
+ * ima_snapshot_restored - take over the counters of the previous kernel
+ *
+ * Called once the measurement list handed over by kexec is restored,
+ * before anything else is measured.  When the previous kernel trimmed the
+ * list, it starts with the finalized marker, whose Measurement_Count is
+ * the number of records before it since cold boot: number the restored
+ * records from there, and count the ones before it as trimmed, so that
+ * runtime_measurements_count still counts since cold boot.  The snapshot
+ * counters come from the latest marker whose count matches its place.
+ * The kexec buffer format (version 1) is unchanged.
+ */
+void __init ima_snapshot_restored(void)
+{
+	u64 attempts = 0, snapshots = 0, shift = 0, a, n, m;
+	struct ima_queue_entry *qe;
+
+	mutex_lock(&ima_extend_list_mutex);
+	qe = list_first_entry_or_null(&ima_measurements,
+				      struct ima_queue_entry, later);
+	if (qe && ima_marker_counters(qe, &attempts, &snapshots, &shift)) {
+		/* Trimming it is what made it the head. */
+		snapshots++;
+	} else {
+		shift = 0;
+	}
+	list_for_each_entry(qe, &ima_measurements, later) {
+		qe->seq += shift;
+		if (ima_marker_counters(qe, &a, &n, &m) && m == qe->seq) {
+			attempts = max(attempts, a);
+			snapshots = max(snapshots, n);
+			ima_last_marker = qe->seq + 1;
+		}
+	}
+	ima_next_seq += shift;
+	atomic_long_add(shift, &ima_htable.len);
+	atomic64_set(&ima_records_trimmed, shift);
+	atomic64_set(&ima_snapshots_finalized, snapshots);
+	atomic64_set(&ima_snapshot_attempts, attempts);
+	mutex_unlock(&ima_extend_list_mutex);
+	if (shift)
+		pr_info("snapshot: %llu records since boot were trimmed before kexec\n",
+			shift);
+}
+
 /* --- <securityfs>/ima/snapshot ------------------------------------------ */
 
 static const struct seq_operations ima_snapshot_seqops = {
@@ -674,6 +767,13 @@ static int ima_snapshot_open(struct inode *inode, struct file *file)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
+	/*
+	 * Once the list is being copied for kexec no snapshot can be taken;
+	 * say so before -EBUSY, which would invite the caller to retry.
+	 * Checked again under the mutex when the marker is added.
+	 */
+	if (READ_ONCE(ima_kexec_started))
+		return -ECANCELED;
 	if (test_and_set_bit_lock(0, &ima_snapshot_busy))
 		return -EBUSY;
 

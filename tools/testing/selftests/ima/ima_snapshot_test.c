@@ -44,67 +44,6 @@ static void read_counters(struct counters *c)
 	} while (again != c->count && ++tries < 10);
 }
 
-static int snap_open(int flags)
-{
-	int fd = open(IMA_SNAPSHOT, flags);
-
-	return fd < 0 ? -errno : fd;
-}
-
-static int read_fd(int fd, uint8_t **buf, size_t *len)
-{
-	size_t cap = 1 << 16, n = 0;
-	uint8_t *b = malloc(cap);
-	ssize_t r;
-
-	for (;;) {
-		if (n == cap)
-			b = realloc(b, cap *= 2);
-		r = read(fd, b + n, cap - n);
-		if (r < 0) {
-			free(b);
-			return -errno;
-		}
-		if (r == 0)
-			break;
-		n += r;
-	}
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
-static int save_piece(const uint8_t *buf, size_t len)
-{
-	int fd = open(ima_saved_path(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, buf, len) == (ssize_t)len && !fsync(fd);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-/*
- * Open, read everything, save it, finalize.  Returns 0 or -errno of the
- * step that failed; *piece gets the snapshot's bytes.
- */
-static int take_snapshot(uint8_t **piece, size_t *plen)
-{
-	int fd = snap_open(O_RDWR), rc;
-
-	if (fd < 0)
-		return fd;
-	rc = read_fd(fd, piece, plen);
-	if (!rc && save_piece(*piece, *plen))
-		rc = -EIO;
-	if (!rc && write(fd, "1", 1) != 1)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 /* Replay saved pieces + live list; compare with PCR 10 in every bank. */
 static int replay_matches(void)
 {
@@ -176,10 +115,10 @@ static long count_recs(const char *path)
 
 static void test_exclusive_open(void)
 {
-	int a = snap_open(O_RDONLY), b = snap_open(O_RDONLY), c;
+	int a = ima_snapshot_open(O_RDONLY), b = ima_snapshot_open(O_RDONLY), c;
 
 	close(a);
-	c = snap_open(O_RDONLY);
+	c = ima_snapshot_open(O_RDONLY);
 	if (c >= 0)
 		close(c);
 	ksft_test_result(a >= 0 && b == -EBUSY && c >= 0,
@@ -256,13 +195,13 @@ static void test_unprivileged_open(void)
 	/* root without CAP_SYS_ADMIN: the file's mode lets it, we do not */
 	pid = fork();
 	if (pid == 0)
-		_exit(drop_cap_sys_admin() ? 100 : -snap_open(O_RDONLY));
+		_exit(drop_cap_sys_admin() ? 100 : -ima_snapshot_open(O_RDONLY));
 	waitpid(pid, &status, 0);
 	nocap = WEXITSTATUS(status);
 	/* nobody: mode 0600 already refuses */
 	pid = fork();
 	if (pid == 0)
-		_exit(setuid(65534) ? 100 : -snap_open(O_RDONLY));
+		_exit(setuid(65534) ? 100 : -ima_snapshot_open(O_RDONLY));
 	waitpid(pid, &status, 0);
 	nobody = WEXITSTATUS(status);
 	read_counters(&after);
@@ -279,8 +218,8 @@ static void test_rdonly_write(void)
 	size_t len;
 	int fd, rc, w;
 
-	fd = snap_open(O_RDONLY);
-	rc = fd >= 0 ? read_fd(fd, &buf, &len) : fd;
+	fd = ima_snapshot_open(O_RDONLY);
+	rc = fd >= 0 ? ima_read_fd(fd, &buf, &len) : fd;
 	read_counters(&before);
 	w = write(fd, "1", 1) < 0 ? errno : 0;
 	read_counters(&after);
@@ -296,7 +235,7 @@ static void test_write_before_eof(void)
 	uint8_t b[16];
 	int fd, w;
 
-	fd = snap_open(O_RDWR);
+	fd = ima_snapshot_open(O_RDWR);
 	read_counters(&before);
 	w = (fd >= 0 && read(fd, b, sizeof(b)) == sizeof(b) &&
 	     write(fd, "1", 1) < 0) ? errno : 0;
@@ -315,8 +254,8 @@ static void test_zero_length_write(void)
 	size_t len;
 	int fd, w = -1;
 
-	fd = snap_open(O_RDWR);
-	if (fd >= 0 && !read_fd(fd, &buf, &len)) {
+	fd = ima_snapshot_open(O_RDWR);
+	if (fd >= 0 && !ima_read_fd(fd, &buf, &len)) {
 		read_counters(&before);
 		w = write(fd, "", 0) < 0 ? errno : 0;
 		read_counters(&after);
@@ -335,8 +274,8 @@ static void test_close_without_write(void)
 	int fd, rc;
 
 	read_counters(&before);
-	fd = snap_open(O_RDWR);
-	rc = fd >= 0 ? read_fd(fd, &buf, &len) : fd;
+	fd = ima_snapshot_open(O_RDWR);
+	rc = fd >= 0 ? ima_read_fd(fd, &buf, &len) : fd;
 	close(fd);
 	read_counters(&after);
 	free(buf);
@@ -371,12 +310,12 @@ static void test_content_and_marker(void)
 
 	/* A segment that is not empty since the previous marker. */
 	gen_measurements(5);
-	fd = snap_open(O_RDWR);
-	if (fd < 0 || read_fd(fd, &snap, &slen) ||
+	fd = ima_snapshot_open(O_RDWR);
+	if (fd < 0 || ima_read_fd(fd, &snap, &slen) ||
 	    ima_read_file(IMA_BINARY_LIST, &list, &llen))
 		ksft_exit_fail_msg("cannot open and read the snapshot (%d)\n", fd);
 	lseek(fd, 0, SEEK_SET);
-	read_fd(fd, &again, &alen);
+	ima_read_fd(fd, &again, &alen);
 	pread_ok = slen > 100 && pread(fd, mid, sizeof(mid), 37) == sizeof(mid) &&
 		   !memcmp(mid, snap + 37, sizeof(mid));
 	close(fd);
@@ -480,7 +419,7 @@ static void test_finalize(void)
 	int rc, first_is_marker = 0, fd, again = 0;
 
 	read_counters(&before);
-	rc = take_snapshot(&piece, &plen);
+	rc = ima_take_snapshot(&piece, &plen);
 	read_counters(&after);
 	trimmed_recs = ima_count_recs(piece, plen);
 	if (!ima_read_file(IMA_BINARY_LIST, &list, &llen) &&
@@ -501,9 +440,9 @@ static void test_finalize(void)
 			 "finalize_saved_plus_live_replays_to_pcr10\n");
 
 	/* A second write on the same fd, after finalizing. */
-	fd = snap_open(O_RDWR);
+	fd = ima_snapshot_open(O_RDWR);
 	free(piece);
-	if (fd >= 0 && !read_fd(fd, &piece, &plen) && !save_piece(piece, plen) &&
+	if (fd >= 0 && !ima_read_fd(fd, &piece, &plen) && !ima_save_piece(piece, plen) &&
 	    write(fd, "1", 1) == 1)
 		again = write(fd, "1", 1) < 0 ? errno : 0;
 	close(fd);
@@ -562,7 +501,7 @@ static void test_reader_across_trim(void)
 	free(read_rest(tailer, &tlen, &err));
 	n = read_some(slow, head, sizeof(head));
 
-	rc = take_snapshot(&piece, &plen);
+	rc = ima_take_snapshot(&piece, &plen);
 	free(piece);
 
 	/* The tailer goes on with the marker, the new head. */

@@ -507,3 +507,74 @@ int ima_read_full_log(uint8_t **buf, size_t *len)
 	*len = slen + llen;
 	return 0;
 }
+
+/* --- snapshot clients ---------------------------------------------------- */
+
+int ima_snapshot_open(int flags)
+{
+	int fd = open(IMA_SNAPSHOT, flags);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int ima_read_fd(int fd, uint8_t **buf, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	uint8_t *b = malloc(cap), *nb;
+	ssize_t r;
+
+	if (!b)
+		return -ENOMEM;
+	for (;;) {
+		if (n == cap) {
+			nb = realloc(b, cap *= 2);
+			if (!nb) {
+				free(b);
+				return -ENOMEM;
+			}
+			b = nb;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r < 0) {
+			free(b);
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		n += r;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+int ima_save_piece(const uint8_t *buf, size_t len)
+{
+	int fd = open(ima_saved_path(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, buf, len) == (ssize_t)len && !fsync(fd);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Open, read everything, save it, finalize.  Returns 0 or -errno of the
+ * step that failed; *piece gets the snapshot's bytes.
+ */
+int ima_take_snapshot(uint8_t **piece, size_t *plen)
+{
+	int fd = ima_snapshot_open(O_RDWR), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = ima_read_fd(fd, piece, plen);
+	if (!rc && ima_save_piece(*piece, *plen))
+		rc = -EIO;
+	if (!rc && write(fd, "1", 1) != 1)
+		rc = -errno;
+	close(fd);
+	return rc;
+}

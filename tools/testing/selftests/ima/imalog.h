@@ -134,6 +134,18 @@ const char *ima_saved_path(void);
 /* The saved pieces followed by the live binary list. */
 int ima_read_full_log(uint8_t **buf, size_t *len);
 
+/* open(IMA_SNAPSHOT, flags): the fd or -errno. */
+int ima_snapshot_open(int flags);
+/* Read an fd to its end into a malloc'd buffer: 0 or -errno. */
+int ima_read_fd(int fd, uint8_t **buf, size_t *len);
+/* Append a piece to ima_saved_path() and fsync it: 0 or -1. */
+int ima_save_piece(const uint8_t *buf, size_t len);
+/*
+ * Open, read everything, save it, finalize.  Returns 0 or -errno of the
+ * step that failed; *piece gets the snapshot's bytes.
+ */
+int ima_take_snapshot(uint8_t **piece, size_t *plen);
+
 /* A TPM is present and IMA is not in TPM-bypass mode. */
 int ima_tpm_present(void);
 /*
