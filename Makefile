@@ -7,14 +7,16 @@
 #   make check         checkpatch, then 'make test' on the default, off and
 #                      debug kernels (what CI runs)
 #   make test          build what is stale, boot, run the IMA selftests
+#   make bench         benchmarks: snapshot costs at BENCH_SIZES records
 #   make series        git format-patch of the series into out/series/
 #   make checkpatch    scripts/checkpatch.pl --strict over every patch
 #   make kernel        apply the series and build bzImage only
 #   make deps          apt-get install what all of this needs
 #
-# CONFIG=default|off|debug picks the kernel variant (one build directory
-# each): default has CONFIG_IMA_LOG_SNAPSHOT=y, off is the same kernel
-# without it, debug adds KASAN, KFENCE, lockdep, PROVE_RCU, kmemleak, ...
+# CONFIG=default|off|debug|bench picks the kernel variant (one build
+# directory each): default has CONFIG_IMA_LOG_SNAPSHOT=y, off is the same
+# kernel without it, debug adds KASAN, KFENCE, lockdep, PROVE_RCU,
+# kmemleak, ..., bench adds CONFIG_IMA_LOG_SNAPSHOT_STATS.
 #
 # Build trees are cached outside the clone, keyed by the Debian version of
 # linux-source-6.12 (CACHE=/var/cache/ima-snapshot by default), so a fresh
@@ -72,10 +74,10 @@ SERIES_INPUTS = $(shell find patches security Documentation tools -type f 2>/dev
 all: test
 
 help:
-	@sed -n '3,21p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,23p' Makefile | sed 's/^# \{0,1\}//'
 
 check-config:
-	@test -n "$(FRAGMENTS)" || { echo "CONFIG=$(CONFIG): use default, off or debug" >&2; exit 1; }
+	@test -n "$(FRAGMENTS)" || { echo "CONFIG=$(CONFIG): use default, off, debug or bench" >&2; exit 1; }
 
 # --- dependencies -----------------------------------------------------------
 

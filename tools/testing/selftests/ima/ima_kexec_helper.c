@@ -12,7 +12,7 @@
  *	"marker N" to FILE, then keep the file open until killed (a client
  *	that has not finalized yet when kexec executes)
  *   ima_kexec_helper race FILE
- *	as hold, then wait until an open of the snapshot file fails with
+ *	as hold, then spin until an open of the snapshot file fails with
  *	ECANCELED (the kexec dump began) and try to finalize; the result
  *	goes to the kernel log at KERN_EMERG, the only channel that still
  *	works while the machine goes down
@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "imalog.h"
@@ -136,8 +135,8 @@ static int cmd_hold(const char *file)
 
 static int cmd_race(const char *file)
 {
-	int fd = open_and_read(file), kmsg, st, err;
-	pid_t probe;
+	int fd = open_and_read(file), kmsg, err;
+	cpu_set_t cpus;
 	char msg[160];
 
 	if (fd < 0)
@@ -147,28 +146,25 @@ static int cmd_race(const char *file)
 		perror("/dev/kmsg");
 		return 1;
 	}
+	/* Keep off the CPU that kexec runs on (the test pins it to CPU 0). */
+	CPU_ZERO(&cpus);
+	CPU_SET(1, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
 	/*
-	 * The probe spins on open(): -EBUSY while our fd is open, -ECANCELED
-	 * from the moment the kexec notifier started copying the list.
+	 * Spin on open(): -EBUSY while our fd is open, -ECANCELED from the
+	 * moment the kexec notifier takes the list, then finalize at once,
+	 * while the notifier still copies the list.
 	 */
-	probe = fork();
-	if (probe < 0)
-		return 1;
-	if (probe == 0) {
-		for (;;) {
-			int p = open(IMA_SNAPSHOT, O_RDONLY);
+	for (;;) {
+		int p = open(IMA_SNAPSHOT, O_RDONLY);
 
-			if (p < 0 && errno == ECANCELED)
-				_exit(0);
-			if (p >= 0 || errno != EBUSY)
-				_exit(1);
-			sched_yield();
+		if (p < 0 && errno == ECANCELED)
+			break;
+		if (p >= 0 || errno != EBUSY) {
+			dprintf(kmsg, "<0>imatest: race probe failed: %s\n",
+				p >= 0 ? "open succeeded" : strerror(errno));
+			return 1;
 		}
-	}
-	if (waitpid(probe, &st, 0) != probe || !WIFEXITED(st) ||
-	    WEXITSTATUS(st)) {
-		dprintf(kmsg, "<0>imatest: race probe failed\n");
-		return 1;
 	}
 	err = write(fd, "1", 1) == 1 ? 0 : errno;
 	snprintf(msg, sizeof(msg),
@@ -179,6 +175,28 @@ static int cmd_race(const char *file)
 		return 1;
 	for (;;)
 		pause();
+}
+
+/* Count the marker's PCR values that differ from the replay so far. */
+static int marker_pcrs_differ(const struct ima_marker *mk,
+			      const struct ima_banks *bs)
+{
+	int i, b, bad = 0;
+
+	for (i = 0; i < mk->npcrs; i++) {
+		const struct ima_marker_pcr *p = &mk->pcrs[i];
+
+		for (b = 0; b < bs->n; b++)
+			if (!strcmp(bs->b[b].name, p->alg))
+				break;
+		if (b == bs->n || p->len != bs->b[b].len ||
+		    memcmp(p->value, bs->b[b].pcr[p->pcr], p->len)) {
+			printf("# marker %lld: %s PCR %d differs from the replay\n",
+			       mk->records, p->alg, p->pcr);
+			bad++;
+		}
+	}
+	return bad;
 }
 
 struct expect {
@@ -247,20 +265,7 @@ static int cmd_verify(const struct expect *ex)
 					       pos, mk.records);
 					bad_marker++;
 				}
-				for (j = 0; j < mk.npcrs; j++) {
-					struct ima_marker_pcr *p = &mk.pcrs[j];
-					int b;
-
-					for (b = 0; b < bs.n; b++)
-						if (!strcmp(bs.b[b].name, p->alg))
-							break;
-					if (b == bs.n || p->len != bs.b[b].len ||
-					    memcmp(p->value, bs.b[b].pcr[p->pcr], p->len)) {
-						printf("# marker %lld: %s PCR %d differs from the replay\n",
-						       mk.records, p->alg, p->pcr);
-						bad_marker++;
-					}
-				}
+				bad_marker += marker_pcrs_differ(&mk, &bs);
 				for (j = 0; j < ex->nhas; j++)
 					if (ex->has[j] == mk.records && i)
 						seen[j] = 1;
@@ -322,7 +327,7 @@ static int cmd_verify(const struct expect *ex)
 	return failed;
 }
 
-static int usage(void)
+static int bad_args(void)
 {
 	fprintf(stderr,
 		"usage: ima_kexec_helper snapshot | hold FILE | race FILE |\n"
@@ -336,7 +341,7 @@ int main(int argc, char **argv)
 	int i;
 
 	if (argc < 2)
-		return usage();
+		return bad_args();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "snapshot"))
 		return cmd_snapshot();
@@ -345,7 +350,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "race") && argc == 3)
 		return cmd_race(argv[2]);
 	if (strcmp(argv[1], "verify"))
-		return usage();
+		return bad_args();
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--off")) {
 			ex.off = 1;
@@ -356,7 +361,7 @@ int main(int argc, char **argv)
 			   ex.nhas < (int)ARRAY_SIZE(ex.has)) {
 			ex.has[ex.nhas++] = atoll(argv[++i]);
 		} else {
-			return usage();
+			return bad_args();
 		}
 	}
 	return cmd_verify(&ex);

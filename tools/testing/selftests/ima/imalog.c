@@ -578,3 +578,128 @@ int ima_take_snapshot(uint8_t **piece, size_t *plen)
 	close(fd);
 	return rc;
 }
+
+/* --- the snapshot agent and the log verifier ----------------------------- */
+
+const char *ima_secfs_dir(void)
+{
+	const char *p = getenv("IMA_SECURITYFS");
+
+	return p && *p ? p : IMA_SECFS;
+}
+
+int ima_secfs_path(char *out, size_t len, const char *file)
+{
+	int n = snprintf(out, len, "%s/%s", ima_secfs_dir(), file);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static int parse_digits(const char *p, size_t n, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)p[i]) ||
+		    v > (~0ULL - 9) / 10)
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Exactly "piece-" 20 digits "-" 20 digits ".bin", START <= END. */
+int ima_piece_name_parse(const char *name, unsigned long long *start,
+			 unsigned long long *end)
+{
+	if (strlen(name) != 51 || strncmp(name, "piece-", 6) ||
+	    name[26] != '-' || strcmp(name + 47, ".bin") ||
+	    parse_digits(name + 6, 20, start) ||
+	    parse_digits(name + 27, 20, end) || *start > *end)
+		return -1;
+	return 0;
+}
+
+static int piece_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ima_piece *)a)->name,
+		      ((const struct ima_piece *)b)->name);
+}
+
+int ima_pieces_list(const char *dir, struct ima_piece **out)
+{
+	struct ima_piece *p = NULL, *np;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0, cap = 0, err;
+	size_t l;
+
+	*out = NULL;
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		l = strlen(de->d_name);
+		if (strncmp(de->d_name, "piece-", 6) || l < 10 ||
+		    strcmp(de->d_name + l - 4, ".bin") ||
+		    l >= sizeof(p->name))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			np = realloc(p, cap * sizeof(*p));
+			if (!np) {
+				err = ENOMEM;
+				goto err;
+			}
+			p = np;
+		}
+		memset(&p[n], 0, sizeof(p[n]));
+		memcpy(p[n].name, de->d_name, l + 1);
+		p[n].named = !ima_piece_name_parse(p[n].name, &p[n].start,
+						   &p[n].end);
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(p, n, sizeof(*p), piece_cmp);
+	*out = p;
+	return n;
+err:
+	closedir(d);
+	free(p);
+	errno = err;
+	return -1;
+}
+
+int ima_write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	ssize_t w;
+
+	while (len) {
+		w = write(fd, b, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		b += w;
+		len -= w;
+	}
+	return 0;
+}
+
+int ima_rec_is_violation(const struct ima_rec *r)
+{
+	static const uint8_t zero[IMA_SHA1_SIZE];
+
+	return !memcmp(r->digest, zero, IMA_SHA1_SIZE);
+}
+
+void ima_rec_hash(const struct ima_rec *r, const void *md, uint8_t *out)
+{
+	hash(md, r->data, r->data_len, out);
+}

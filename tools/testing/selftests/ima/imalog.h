@@ -155,4 +155,37 @@ int ima_tpm_present(void);
  */
 int ima_tpm_required(void);
 
+/* --- the snapshot agent and the log verifier ----------------------------- */
+
+/* <securityfs>/ima, or $IMA_SECURITYFS (tests point it at fake files). */
+const char *ima_secfs_dir(void);
+/* ima_secfs_dir() + "/" + @file into @out: 0, or -1 if it does not fit. */
+int ima_secfs_path(char *out, size_t len, const char *file);
+
+/* A saved piece: piece-<START>-<END>.bin, records START to END - 1. */
+#define IMA_PIECE_FMT		"piece-%020llu-%020llu.bin"
+
+struct ima_piece {
+	char name[256];
+	unsigned long long start, end;
+	int named;			/* the name follows IMA_PIECE_FMT */
+};
+
+/* Parse a piece file name (no directory): 0, or -1 if not IMA_PIECE_FMT. */
+int ima_piece_name_parse(const char *name, unsigned long long *start,
+			 unsigned long long *end);
+/*
+ * The files piece-*.bin of @dir sorted by name (which is by START for
+ * names that follow IMA_PIECE_FMT).  Returns their number (*out malloc'd,
+ * may be NULL when 0), or -1 with errno.
+ */
+int ima_pieces_list(const char *dir, struct ima_piece **out);
+
+/* write() all of @buf, retrying on EINTR and short writes: 0 or -1. */
+int ima_write_all(int fd, const void *buf, size_t len);
+/* A violation: listed with an all-zero sha1 template digest. */
+int ima_rec_is_violation(const struct ima_rec *r);
+/* Hash the record's template data with an OpenSSL EVP_MD. */
+void ima_rec_hash(const struct ima_rec *r, const void *md, uint8_t *out);
+
 #endif
