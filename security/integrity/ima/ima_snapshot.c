@@ -82,7 +82,7 @@ static atomic64_t ima_records_trimmed = ATOMIC64_INIT(0);
 static atomic64_t ima_snapshots_finalized = ATOMIC64_INIT(0);
 static atomic64_t ima_snapshot_attempts = ATOMIC64_INIT(0);
 
-static bool ima_snapshot_all_pcrs;
+static bool ima_snapshot_all_pcrs __ro_after_init;
 
 /*
  * CONFIG_IMA_LOG_SNAPSHOT_STATS: the cost of the last marker and trim.
@@ -154,14 +154,12 @@ void ima_snapshot_track_entry(struct ima_queue_entry *qe, unsigned long size)
  * @cache:	last entry returned, a hint only: it may have been trimmed
  *		and freed, and is dereferenced only when still in the list
  * @cache_seq:	its sequence number
- * @eof:	->next() reached @end
  */
 struct ima_list_iter {
 	u64 base;
 	u64 end;
 	struct ima_queue_entry *cache;
 	u64 cache_seq;
-	bool eof;
 };
 
 static struct ima_queue_entry *ima_list_first_rcu(void)
@@ -187,7 +185,6 @@ static void ima_list_iter_init(struct ima_list_iter *it, u64 base, u64 end)
 	it->base = base;
 	it->end = end;
 	it->cache = NULL;
-	it->eof = false;
 }
 
 /**
@@ -231,10 +228,8 @@ void *ima_list_seq_start(struct seq_file *m, loff_t *pos)
 	u64 target = it->base + *pos;
 
 	rcu_read_lock();
-	if (target >= it->end) {
-		it->eof = true;
+	if (target >= it->end)
 		return NULL;
-	}
 	first = ima_list_first_rcu();
 	if (!first)
 		return NULL;
@@ -277,12 +272,8 @@ void *ima_list_seq_next(struct seq_file *m, void *v, loff_t *pos)
 	/* A trimmed entry's next pointer still leads to the list. */
 	qe = list_next_or_null_rcu(&ima_measurements, &qe->later,
 				   struct ima_queue_entry, later);
-	if (!qe)
+	if (!qe || qe->seq >= it->end)
 		return NULL;
-	if (qe->seq >= it->end) {
-		it->eof = true;
-		return NULL;
-	}
 	it->cache = qe;
 	it->cache_seq = qe->seq;
 	return qe;
@@ -363,11 +354,12 @@ static int ima_snapshot_trim(struct ima_queue_entry *marker)
 	 * Unhash in batches, so that measurements wait at most one batch.
 	 * Until its record is unhashed, a measurement with the same digest
 	 * is still found and not added again: it is in the snapshot.
-	 * Entries restored after kexec or added with the hash table
-	 * disabled were never hashed.
+	 * Entries restored after kexec, markers, and every entry when the
+	 * hash table is disabled were never hashed.  Once unhashed, a new
+	 * measurement with the same digest is added to the list again.
 	 */
 	qe = first;
-	for (i = 0; i < n; ) {
+	for (i = 0; !IS_ENABLED(CONFIG_IMA_DISABLE_HTABLE) && i < n; ) {
 		mutex_lock(&ima_extend_list_mutex);
 		held = ima_stats_now();
 		for (b = 0; b < IMA_TRIM_BATCH && i < n; b++, i++) {
@@ -400,9 +392,25 @@ static int ima_snapshot_trim(struct ima_queue_entry *marker)
 
 /* --- the snapshot_aggregate marker -------------------------------------- */
 
+/*
+ * Per open file state of the snapshot file.
+ * @it:		the iterator over the records before the marker; first, as
+ *		the seq_file operations take m->private as an ima_list_iter
+ * @marker:	the marker this file added
+ * @delivered:	bytes returned to userspace by read() from offset 0 on,
+ *		without a gap
+ * @read_all:	a read() at @delivered returned end of file: userspace
+ *		has been given every record before the marker
+ * @finalized:	the records before the marker were trimmed
+ *
+ * @delivered, @read_all and @finalized are protected by the seq_file's
+ * m->lock.
+ */
 struct ima_snapshot {
-	struct ima_list_iter it;	/* first: seq_file private data */
+	struct ima_list_iter it;
 	struct ima_queue_entry *marker;
+	loff_t delivered;
+	bool read_all;
 	bool finalized;
 };
 
@@ -412,7 +420,7 @@ static const char *ima_bank_name(int bank, char *buf, size_t len)
 
 	if (crypto_id < HASH_ALGO__LAST)
 		return hash_algo_name[crypto_id];
-	snprintf(buf, len, "tpm_alg_%x",
+	snprintf(buf, len, "tpm_alg_%04x",
 		 ima_tpm_chip->allocated_banks[bank].alg_id);
 	return buf;
 }
@@ -438,9 +446,9 @@ static int ima_marker_format(char *buf, size_t size, u64 pcrs,
 	int bank, pcr, rc;
 
 	len = scnprintf(buf, size,
-			"Snapshot_Attempt_Count=%lld;Snapshot_Count=%lld;Measurement_Count=%llu;Segment_Count=%llu;Segment_Digest=%s:%*phN;",
-			atomic64_read(&ima_snapshot_attempts) + 1,
-			atomic64_read(&ima_snapshots_finalized), ima_next_seq,
+			"Snapshot_Attempt_Count=%llu;Snapshot_Count=%llu;Measurement_Count=%llu;Segment_Count=%llu;Segment_Digest=%s:%*phN;",
+			(u64)atomic64_read(&ima_snapshot_attempts) + 1,
+			(u64)atomic64_read(&ima_snapshots_finalized), ima_next_seq,
 			seg_records, hash_algo_name[ima_hash_algo],
 			hash_digest_size[ima_hash_algo], seg_digest);
 
@@ -540,7 +548,8 @@ static int ima_snapshot_add_marker(struct ima_snapshot *s)
 	u64 pcrs, seg_records = 0, start, held = 0;
 	size_t size, off;
 	char *buf;
-	int len, rc, tpmrc;
+	int len, rc, tpmrc, audit_info = 1;
+	char tpm_cause[32];	/* AUDIT_CAUSE_LEN_MAX of ima_queue.c */
 
 	start = ima_stats_now();
 	ima_snapshot_stats.marker_tpm_cmds = 0;
@@ -610,7 +619,7 @@ again:
 	len = ima_marker_format(entry->template_data[2].data, size, pcrs,
 				seg_records, seg_digest);
 	rc = len;
-	cause = "tpm_pcr_read";
+	cause = len == -EOVERFLOW ? "buffer_overflow" : "tpm_pcr_read";
 	if (len < 0)
 		goto out_unlock;
 
@@ -629,7 +638,8 @@ again:
 		goto out_unlock;
 
 	entry->pcr = CONFIG_IMA_MEASURE_PCR_IDX;
-	rc = ima_add_digest_entry(entry, !IS_ENABLED(CONFIG_IMA_DISABLE_HTABLE));
+	/* No measurement can have its digest: keep it out of the hash table. */
+	rc = ima_add_digest_entry(entry, false);
 	cause = "ENOMEM";
 	if (rc)
 		goto out_unlock;
@@ -642,7 +652,13 @@ again:
 
 	tpmrc = ima_pcr_extend(s->marker->entry->digests, s->marker->entry->pcr);
 	ima_snapshot_stats.marker_tpm_cmds += !!ima_tpm_chip;
-	cause = tpmrc ? "TPM_error" : "snapshot_added";
+	if (tpmrc) {
+		snprintf(tpm_cause, sizeof(tpm_cause), "TPM_error(%d)", tpmrc);
+		cause = tpm_cause;
+		audit_info = 0;
+	} else {
+		cause = "snapshot_added";
+	}
 	rc = 0;
 out_unlock:
 	ima_snapshot_stats.marker_hold_ns = ima_stats_now() - held;
@@ -650,7 +666,7 @@ out_unlock:
 	ima_snapshot_stats.marker_total_ns = ima_stats_now() - start;
 out:
 	integrity_audit_msg(AUDIT_INTEGRITY_PCR, NULL, snapshot_aggregate_name,
-			    "snapshot", cause, rc, rc == 0);
+			    "snapshot", cause, rc, rc == 0 && audit_info);
 	if (entry)
 		ima_free_template_entry(entry);
 	kfree(buf);
@@ -681,29 +697,73 @@ unsigned long ima_snapshot_kexec_reserve(void)
 	return 256 + ima_marker_buf_size(hweight64(pcrs));
 }
 
+/* What the next kernel takes over from a restored marker. */
+struct ima_marker_info {
+	u64 attempts;		/* Snapshot_Attempt_Count */
+	u64 snapshots;		/* Snapshot_Count */
+	u64 records;		/* Measurement_Count */
+	u64 pcrs;		/* the PCRs it holds values of */
+};
+
+static bool __init ima_marker_item_u64(const char *item, const char *key,
+				       u64 *val)
+{
+	size_t len = strlen(key);
+
+	return !strncmp(item, key, len) && !kstrtou64(item + len, 10, val);
+}
+
 /*
- * Parse the counters at the start of a marker's buffer.  Return: true if
- * @qe is a well-formed snapshot_aggregate record.
+ * Parse a restored record as a marker.  The items of its buffer are
+ * taken by key, in any order, and unknown items are skipped, as the
+ * grammar in Documentation/security/IMA-snapshot.rst promises.
+ * Return: 1 if @qe is a well-formed snapshot_aggregate record, 0 if it
+ * is another record, -EINVAL if it is a malformed snapshot_aggregate.
  */
-static bool __init ima_marker_counters(struct ima_queue_entry *qe,
-				       u64 *attempts, u64 *snapshots,
-				       u64 *records)
+static int __init ima_marker_parse(struct ima_queue_entry *qe,
+				   struct ima_marker_info *mi)
 {
 	struct ima_template_entry *e = qe->entry;
-	char text[128];
-	u32 len;
+	const char *p, *end, *semi, *pcr;
+	unsigned int found = 0, index;
+	char item[48];
+	size_t len;
 
 	if (e->pcr != CONFIG_IMA_MEASURE_PCR_IDX ||
 	    strcmp(e->template_desc->name, "ima-buf") ||
 	    e->template_desc->num_fields != 3 ||
-	    strcmp((char *)e->template_data[1].data, snapshot_aggregate_name))
-		return false;
-	len = min_t(u32, e->template_data[2].len, sizeof(text) - 1);
-	memcpy(text, e->template_data[2].data, len);
-	text[len] = '\0';
-	return sscanf(text,
-		      "Snapshot_Attempt_Count=%llu;Snapshot_Count=%llu;Measurement_Count=%llu;",
-		      attempts, snapshots, records) == 3;
+	    e->template_data[1].len != sizeof(snapshot_aggregate_name) ||
+	    memcmp(e->template_data[1].data, snapshot_aggregate_name,
+		   sizeof(snapshot_aggregate_name)))
+		return 0;
+
+	memset(mi, 0, sizeof(*mi));
+	p = (const char *)e->template_data[2].data;
+	end = p + e->template_data[2].len;
+	while (p < end) {
+		semi = memchr(p, ';', end - p);
+		if (!semi)
+			break;
+		/* Numbers of up to 24 digits fit: longer ones overflow. */
+		len = min_t(size_t, semi - p, sizeof(item) - 1);
+		memcpy(item, p, len);
+		item[len] = '\0';
+		p = semi + 1;
+		pcr = strstr(item, ":PCR");
+		if (ima_marker_item_u64(item, "Snapshot_Attempt_Count=",
+					&mi->attempts))
+			found |= BIT(0);
+		else if (ima_marker_item_u64(item, "Snapshot_Count=",
+					     &mi->snapshots))
+			found |= BIT(1);
+		else if (ima_marker_item_u64(item, "Measurement_Count=",
+					     &mi->records))
+			found |= BIT(2);
+		else if (pcr && sscanf(pcr, ":PCR%u:", &index) == 1 &&
+			 index < IMA_SNAPSHOT_MAX_PCRS)
+			mi->pcrs |= BIT_ULL(index);
+	}
+	return found == GENMASK(2, 0) ? 1 : -EINVAL;
 }
 
 /**
@@ -715,28 +775,46 @@ static bool __init ima_marker_counters(struct ima_queue_entry *qe,
  * the number of records before it since cold boot: number the restored
  * records from there, and count the ones before it as trimmed, so that
  * runtime_measurements_count still counts since cold boot.  The snapshot
- * counters come from the latest marker whose count matches its place.
- * The kexec buffer format (version 1) is unchanged.
+ * counters come from the latest marker whose count matches its place, and
+ * the PCRs the markers hold stay in every later marker, even when no
+ * record in memory extends them any more.  The kexec buffer format
+ * (version 1) is unchanged.
  */
 void __init ima_snapshot_restored(void)
 {
-	u64 attempts = 0, snapshots = 0, shift = 0, a, n, m;
+	u64 attempts = 0, snapshots = 0, shift = 0;
+	struct ima_marker_info mi;
 	struct ima_queue_entry *qe;
+	int rc;
 
 	mutex_lock(&ima_extend_list_mutex);
 	qe = list_first_entry_or_null(&ima_measurements,
 				      struct ima_queue_entry, later);
-	if (qe && ima_marker_counters(qe, &attempts, &snapshots, &shift)) {
-		/* Trimming it is what made it the head. */
-		snapshots++;
-	} else {
-		shift = 0;
+	if (qe && ima_marker_parse(qe, &mi) > 0) {
+		if (mi.records > LONG_MAX / 2) {
+			pr_warn("snapshot: restored marker counts %llu records, ignored\n",
+				mi.records);
+		} else {
+			shift = mi.records;
+			attempts = mi.attempts;
+			/* Trimming it is what made it the head. */
+			snapshots = mi.snapshots + 1;
+		}
 	}
 	list_for_each_entry(qe, &ima_measurements, later) {
 		qe->seq += shift;
-		if (ima_marker_counters(qe, &a, &n, &m) && m == qe->seq) {
-			attempts = max(attempts, a);
-			snapshots = max(snapshots, n);
+		rc = ima_marker_parse(qe, &mi);
+		if (rc < 0) {
+			pr_warn("snapshot: malformed restored snapshot_aggregate record %llu\n",
+				qe->seq);
+			continue;
+		}
+		if (!rc)
+			continue;
+		ima_pcr_mask |= mi.pcrs;
+		if (mi.records == qe->seq) {
+			attempts = max(attempts, mi.attempts);
+			snapshots = max(snapshots, mi.snapshots);
 			ima_last_marker = qe->seq + 1;
 		}
 	}
@@ -764,6 +842,9 @@ static int ima_snapshot_open(struct inode *inode, struct file *file)
 {
 	struct ima_snapshot *s;
 	int rc;
+
+	/* ima_list_seq_start() and _next() take m->private as the iterator. */
+	BUILD_BUG_ON(offsetof(struct ima_snapshot, it) != 0);
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
@@ -794,6 +875,35 @@ out_busy:
 }
 
 /*
+ * seq_read(), plus the bookkeeping that tells whether userspace was given
+ * every record before the marker.  Only bytes that reached userspace
+ * count: lseek() and pread() past data that was never read do not, and
+ * neither do reads on a file opened without read access.
+ */
+static ssize_t ima_snapshot_read(struct file *file, char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct seq_file *m = file->private_data;
+	struct ima_snapshot *s = m->private;
+	loff_t pos = *ppos;
+	ssize_t rc;
+
+	rc = seq_read(file, ubuf, count, ppos);
+	if (rc < 0 || !count)
+		return rc;
+
+	mutex_lock(&m->lock);
+	if (pos <= s->delivered) {
+		if (rc)
+			s->delivered = max(s->delivered, pos + rc);
+		else if (pos == s->delivered)
+			s->read_all = true;
+	}
+	mutex_unlock(&m->lock);
+	return rc;
+}
+
+/*
  * Any non-empty write finalizes the snapshot: the records before the
  * marker are trimmed.  Refused unless this file was read to the end, so
  * that a client cannot trim what it did not save.
@@ -812,7 +922,7 @@ static ssize_t ima_snapshot_write(struct file *file, const char __user *ubuf,
 	mutex_lock(&m->lock);
 	if (s->finalized)
 		rc = -EALREADY;
-	else if (!s->it.eof || m->count)
+	else if (!s->read_all)
 		rc = -ENODATA;
 	else
 		rc = ima_snapshot_trim(s->marker);
@@ -834,7 +944,7 @@ static int ima_snapshot_release(struct inode *inode, struct file *file)
 
 static const struct file_operations ima_snapshot_ops = {
 	.open = ima_snapshot_open,
-	.read = seq_read,
+	.read = ima_snapshot_read,
 	.write = ima_snapshot_write,
 	.llseek = seq_lseek,
 	.release = ima_snapshot_release,
@@ -849,7 +959,7 @@ static ssize_t ima_snapshot_counter_read(struct file *file, char __user *buf,
 	char tmp[32];
 	int len;
 
-	len = scnprintf(tmp, sizeof(tmp), "%lld\n", atomic64_read(counter));
+	len = scnprintf(tmp, sizeof(tmp), "%llu\n", (u64)atomic64_read(counter));
 	return simple_read_from_buffer(buf, count, ppos, tmp, len);
 }
 

@@ -247,6 +247,41 @@ static void test_write_before_eof(void)
 			 "write_before_eof: -ENODATA, nothing trimmed (%d)\n", w);
 }
 
+/*
+ * Only bytes that reached userspace count as read: seeking to the end, or
+ * a pread() of the last byte, walks the whole snapshot inside the kernel
+ * but hands nothing over, so it must not allow a finalize.  Reading the
+ * rest afterwards from where read() stopped does.
+ */
+static void test_seek_is_not_read(void)
+{
+	struct counters before, after;
+	int fd, w_seek = 0, w_pread = 0;
+	uint8_t b[4096];
+	ssize_t n;
+
+	fd = ima_snapshot_open(O_RDWR);
+	read_counters(&before);
+	if (fd >= 0) {
+		/* seq_file has no SEEK_END: far past the end instead. */
+		lseek(fd, 1 << 30, SEEK_SET);
+		while (read(fd, b, sizeof(b)) > 0)
+			;
+		w_seek = write(fd, "1", 1) < 0 ? errno : 0;
+		lseek(fd, 0, SEEK_SET);
+		n = read(fd, b, 16);
+		if (n == 16 && pread(fd, b, 1, 1 << 20) == 0)
+			w_pread = write(fd, "1", 1) < 0 ? errno : 0;
+	}
+	read_counters(&after);
+	close(fd);
+	ksft_test_result(fd >= 0 && w_seek == ENODATA && w_pread == ENODATA &&
+			 after.trimmed == before.trimmed &&
+			 after.in_memory == before.in_memory,
+			 "seek_or_pread_is_not_read: write -ENODATA after lseek (%d) and pread (%d), nothing trimmed\n",
+			 w_seek, w_pread);
+}
+
 static void test_zero_length_write(void)
 {
 	struct counters before, after;
@@ -558,12 +593,13 @@ int main(void)
 	if (!ima_tpm_present() && ima_tpm_required())
 		ksft_exit_fail_msg("no TPM, but the harness attached one\n");
 
-	ksft_set_plan(19);
+	ksft_set_plan(20);
 	test_exclusive_open();
 	test_racing_openers();
 	test_unprivileged_open();
 	test_rdonly_write();
 	test_write_before_eof();
+	test_seek_is_not_read();
 	test_zero_length_write();
 	test_close_without_write();
 	test_content_and_marker();
