@@ -140,10 +140,12 @@ test: kernel initramfs
 	scripts/report.sh $(OUT)/test $$rc
 
 demo: kernel initramfs
+	@rm -rf $(OUT)/demo-data && mkdir -p $(OUT)/demo-data/boot
+	@cp $(BZIMAGE) $(OUT)/demo-data/boot/self
 	@echo "  BOOT    $(CONFIG) kernel in QEMU with swtpm"
 	@rc=0; scripts/qemu-run.sh --kernel $(BZIMAGE) --initrd $(OUT)/initramfs.cpio.gz \
 		--out $(OUT)/demo --mode demo --timeout $(QEMU_TIMEOUT) \
-		--append "$(BOOT_ARGS)" || rc=$$?; \
+		--data-dir $(OUT)/demo-data --append "$(BOOT_ARGS)" || rc=$$?; \
 	cat $(OUT)/demo/results/demo.txt 2>/dev/null; \
 	exit $$rc
 

@@ -93,7 +93,7 @@ static void print_usage(FILE *f)
 		"  --interval SEC     check the thresholds every SEC seconds, forever\n"
 		"                     (default: once, for cron or a systemd timer)\n"
 		"  --stitch           write the pieces then the live binary list to stdout:\n"
-		"                     the whole log since cold boot, for evmctl or Keylime\n"
+		"                     the whole log since cold boot, for tools such as evmctl\n"
 		"  --recover          only clean up after an interrupted run and check the\n"
 		"                     store (every run does this first)\n"
 		"\n"
@@ -568,7 +568,16 @@ static int do_snapshot(void)
 	if (write(fd, "1", 1) != 1) {
 		int err = errno;
 
-		/* Nothing was trimmed: the records are (or go) elsewhere. */
+		/*
+		 * EALREADY: an earlier write on this fd trimmed the records,
+		 * the piece is their only copy.  Otherwise nothing was
+		 * trimmed: the records are (or go) elsewhere.
+		 */
+		if (err == EALREADY) {
+			msg("finalize: already finalized: %s kept", name);
+			rc = EX_OK;
+			goto out;
+		}
 		if (!store_path(path, name))
 			unlink(path);
 		fsync_store();

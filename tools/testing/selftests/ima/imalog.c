@@ -236,7 +236,8 @@ int ima_rec_check_digest(const struct ima_rec *r)
 	return memcmp(d, r->digest, IMA_SHA1_SIZE) ? -1 : 0;
 }
 
-void ima_banks_extend(struct ima_banks *bs, const struct ima_rec *r)
+void ima_banks_extend_digests(struct ima_banks *bs, const struct ima_rec *r,
+			      uint8_t td[][IMA_MAX_DIGEST])
 {
 	static const uint8_t zero[IMA_SHA1_SIZE];
 	int violation = !memcmp(r->digest, zero, IMA_SHA1_SIZE);
@@ -251,9 +252,28 @@ void ima_banks_extend(struct ima_banks *bs, const struct ima_rec *r)
 			memset(buf + b->len, 0xff, b->len);
 		else
 			hash(b->md, r->data, r->data_len, buf + b->len);
+		if (td && violation)
+			memset(td[i], 0, b->len);
+		else if (td)
+			memcpy(td[i], buf + b->len, b->len);
 		hash(b->md, buf, 2 * b->len, b->pcr[r->pcr]);
 		b->used |= 1u << r->pcr;
 	}
+}
+
+void ima_banks_extend(struct ima_banks *bs, const struct ima_rec *r)
+{
+	ima_banks_extend_digests(bs, r, NULL);
+}
+
+struct ima_bank *ima_bank_find(struct ima_banks *bs, const char *name)
+{
+	int i;
+
+	for (i = 0; i < bs->n; i++)
+		if (!strcmp(bs->b[i].name, name))
+			return &bs->b[i];
+	return NULL;
 }
 
 long ima_banks_replay(struct ima_banks *bs, const uint8_t *buf, size_t len)
@@ -368,6 +388,30 @@ static int parse_ll(const char *v, size_t vlen, long long *out)
 	return *end ? -1 : 0;
 }
 
+int ima_pcr_item_parse(const char *item, struct ima_marker_pcr *mp)
+{
+	const char *a;
+	char *h;
+	int n;
+
+	a = strstr(item, ":PCR");
+	if (!a || a == item || a - item >= (long)sizeof(mp->alg))
+		goto bad;
+	memcpy(mp->alg, item, a - item);
+	mp->alg[a - item] = '\0';
+	mp->pcr = strtol(a + 4, &h, 10);
+	if (*h != ':' || mp->pcr < 0 || mp->pcr >= IMA_PCRS)
+		goto bad;
+	n = ima_unhex(h + 1, mp->value, IMA_MAX_DIGEST);
+	if (n <= 0 || 2 * (size_t)n != strlen(h + 1))
+		goto bad;
+	mp->len = n;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
 /*
  * The grammar (Documentation/security/IMA-snapshot.rst):
  *   buffer := item+ ; item := key "=" value ";" | alg ":PCR" n ":" hex ";"
@@ -424,28 +468,15 @@ int ima_marker_parse(const uint8_t *buf, size_t len, struct ima_marker *mk)
 			}
 			/* Unknown keys are for future extensions: skip them. */
 		} else {
-			struct ima_marker_pcr *mp;
-			char item[2 * IMA_MAX_DIGEST + 64], *a, *h;
-			int n;
+			char item[2 * IMA_MAX_DIGEST + 64];
 
 			if (ilen >= sizeof(item) ||
 			    mk->npcrs == (int)ARRAY_SIZE(mk->pcrs))
 				goto bad;
 			memcpy(item, p, ilen);
 			item[ilen] = '\0';
-			a = strstr(item, ":PCR");
-			if (!a || a == item || a - item >= (long)sizeof(mp->alg))
+			if (ima_pcr_item_parse(item, &mk->pcrs[mk->npcrs]))
 				goto bad;
-			mp = &mk->pcrs[mk->npcrs];
-			memcpy(mp->alg, item, a - item);
-			mp->alg[a - item] = '\0';
-			mp->pcr = strtol(a + 4, &h, 10);
-			if (*h != ':' || mp->pcr < 0 || mp->pcr >= IMA_PCRS)
-				goto bad;
-			n = ima_unhex(h + 1, mp->value, IMA_MAX_DIGEST);
-			if (n <= 0 || 2 * (size_t)n != strlen(h + 1))
-				goto bad;
-			mp->len = n;
 			mk->npcrs++;
 		}
 		p = semi + 1;
@@ -468,6 +499,17 @@ int ima_rec_marker(const struct ima_rec *r, struct ima_marker *mk)
 		return -1;
 	}
 	return ima_marker_parse(f[2].data, f[2].len, mk);
+}
+
+const struct ima_marker_pcr *ima_marker_pcr_find(const struct ima_marker *mk,
+						 const char *alg, int pcr)
+{
+	int i;
+
+	for (i = 0; i < mk->npcrs; i++)
+		if (mk->pcrs[i].pcr == pcr && !strcmp(mk->pcrs[i].alg, alg))
+			return &mk->pcrs[i];
+	return NULL;
 }
 
 const char *ima_saved_path(void)

@@ -82,6 +82,15 @@ void ima_banks_reset(struct ima_banks *bs);
 int ima_rec_check_digest(const struct ima_rec *r);
 /* Extend every bank with a record, as the kernel does. */
 void ima_banks_extend(struct ima_banks *bs, const struct ima_rec *r);
+/*
+ * The same, and if @td is not NULL store in td[i] the template digest in
+ * bank i's algorithm (hash of the template data; all-zero for a violation),
+ * as the kernel keeps it in entry->digests[].
+ */
+void ima_banks_extend_digests(struct ima_banks *bs, const struct ima_rec *r,
+			      uint8_t td[][IMA_MAX_DIGEST]);
+/* The bank of that name, or NULL. */
+struct ima_bank *ima_bank_find(struct ima_banks *bs, const char *name);
 /* Replay a whole list onto the banks; returns records or -1. */
 long ima_banks_replay(struct ima_banks *bs, const uint8_t *buf, size_t len);
 
@@ -125,6 +134,14 @@ int ima_rec_is_marker(const struct ima_rec *r);
 /* Parse a marker's buffer (its third field); 0 or -1 with errno EINVAL. */
 int ima_marker_parse(const uint8_t *buf, size_t len, struct ima_marker *mk);
 int ima_rec_marker(const struct ima_rec *r, struct ima_marker *mk);
+/* The marker's value of PCR @pcr in bank @alg, or NULL. */
+const struct ima_marker_pcr *ima_marker_pcr_find(const struct ima_marker *mk,
+						 const char *alg, int pcr);
+/*
+ * Parse one NUL-terminated "<alg>:PCR<n>:<hex>" item (no ";"), as in the
+ * marker's buffer: 0, or -1 with errno EINVAL.
+ */
+int ima_pcr_item_parse(const char *item, struct ima_marker_pcr *mp);
 
 /*
  * Snapshots the tests finalized are appended to this file (or
