@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# 'make check': checkpatch on the series, then 'make test' on every kernel
-# variant (the feature on, off, and the debug kernel), then one summary
-# line for all of them.  Runs every step even after a failure, so that one
+# 'make check': checkpatch on the series, the verifier's host test, then
+# 'make test' on every kernel variant (the feature on, off, and the debug
+# kernel), then one summary line for all of them.  Runs every step even after a failure, so that one
 # run shows everything that is wrong; exits non-zero if any step failed.
 # Usage: check.sh [VARIANT...]   (default: default off debug)
 set -uo pipefail
@@ -20,6 +20,20 @@ if ! make -s checkpatch; then
 else
 	pass=$((pass + 1))
 fi
+# The verifier on synthetic logs, on the host (swtpm for --quote).
+echo "==== host: ima_verify_host_test.sh"
+log=$(mktemp)
+bash tools/testing/selftests/ima/ima_verify_host_test.sh 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+rm -f "$log"
+if [ "$rc" -ne 0 ] || [ -z "$line" ]; then
+	failed+=("ima_verify_host_test")
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 for v in "${variants[@]}"; do
 	echo "==== make test CONFIG=$v"
 	log=$(mktemp)

@@ -261,8 +261,9 @@ static int cmd_verify(const struct expect *ex)
 				if (i && first_marker == -1 && r.offset == 0)
 					first_marker = mk.records;
 				if (mk.records != pos) {
-					printf("# marker at record %lld says Measurement_Count=%lld\n",
-					       pos, mk.records);
+					printf("# marker at record %lld says %s=%lld\n",
+					       pos, "Measurement_Count",
+					       mk.records);
 					bad_marker++;
 				}
 				bad_marker += marker_pcrs_differ(&mk, &bs);

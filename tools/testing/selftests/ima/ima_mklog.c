@@ -269,6 +269,13 @@ static void tamper(struct buf *list, unsigned long long n)
 	*list = out;
 }
 
+static void usage(void)
+{
+	die("%s", "usage: ima_mklog --dir DIR --live FILE [--pcrs FILE]\n"
+		  "                 [--extends FILE] [--banks A,B] [--hash ALG]\n"
+		  "                 [--tamper N] SPEC");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -317,11 +324,11 @@ int main(int argc, char **argv)
 			tamper_at = strtoull(optarg, NULL, 10);
 			break;
 		default:
-			die("%s", "usage: ima_mklog --dir DIR --live FILE [--pcrs FILE] [--extends FILE] [--banks A,B] [--hash ALG] [--tamper N] SPEC");
+			usage();
 		}
 	}
 	if (!dir || !live || optind != argc - 1)
-		die("%s", "usage: ima_mklog --dir DIR --live FILE [--pcrs FILE] [--extends FILE] [--banks A,B] [--hash ALG] [--tamper N] SPEC");
+		usage();
 	spec = argv[optind];
 	for (tok = strtok_r(banks, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save))

@@ -594,8 +594,9 @@ static unsigned long long replay_pieces(struct vstate *vs,
 		bool before_ok = np == 1 || p[np - 2].end == p[np - 1].start;
 
 		if (before_ok) {
-			out("piece %s: skipped: not finalized, its records are still in the live list\n",
-			    p[np - 1].name);
+			out("piece %s: skipped: not finalized, %s\n",
+			    p[np - 1].name,
+			    "its records are still in the live list");
 			np--;
 		}
 	}
@@ -1106,7 +1107,8 @@ static int tpm_quote(struct tpm *tpm, const struct ima_banks *bs,
 		exit(finish());
 	}
 	if (!sig_ok(tpm->pkey, sig, quoted->attestationData, quoted->size)) {
-		problem(EX_FAIL, "quote: the signature does not verify with the key's public point");
+		problem(EX_FAIL,
+			"quote: the signature does not verify with the key");
 		exit(finish());
 	}
 	tpm->sel = att.attested.quote.pcrSelect;
@@ -1245,7 +1247,8 @@ static void save_state(const char *path, const struct vstate *vs)
 	int i, p;
 
 	if (!vs->have_head) {
-		note("the live list does not start with a snapshot_aggregate record: no state saved");
+		note("%s: no state saved",
+		     "the live list does not start with a snapshot_aggregate record");
 		return;
 	}
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
@@ -1482,8 +1485,9 @@ int main(int argc, char **argv)
 		 vs.index - n, vs.index - 1);
 	unit_commit(&u, n ? ok : "0 records");
 	if (src == SRC_QUOTE) {
-		out("quote: verified: ECDSA P-256 signature of a primary key of the %s hierarchy over PCR %d of",
-		    tpm.hierarchy, IMA_PCR);
+		out("quote: verified: %s of the %s hierarchy over PCR %d of",
+		    "ECDSA P-256 signature of a primary key", tpm.hierarchy,
+		    IMA_PCR);
 		for (i = 0; i < bs.n; i++)
 			out(" %s", bs.b[i].name);
 		out(", nonce matches\n");

@@ -215,7 +215,7 @@ expect_fail "a missing piece" 1 "$P2: gap: records 5 to 9 are in no piece" \
 copy
 rm "$T/c/$P2"
 expect_fail "the last piece missing" 1 \
-	"live list: record 10: the live list starts with the snapshot_aggregate record of record 15, but the pieces end at record 10" \
+	"live list: record 10: .* of record 15, but the pieces end at record 10" \
 	V --dir "$T/c"
 
 copy
@@ -227,7 +227,7 @@ expect_fail "a piece duplicated in place of the next" 1 \
 copy
 cat "$T/c/$P1" "$T/c/$P2" >"$T/c/$(piece 5 15)"
 expect_fail "a duplicated piece (the same records in two pieces)" 1 \
-	"$(piece 5 15): overlap: starts at record 5, the pieces before it end at record 10 \(duplicate records 5 to 9\)" \
+	"$(piece 5 15): overlap: .* at record 10 \(duplicate records 5 to 9\)" \
 	V --dir "$T/c"
 
 copy
