@@ -8,8 +8,10 @@
 #                      debug kernels (what CI runs)
 #   make test          build what is stale, boot, run the IMA selftests
 #   make bench         benchmarks: snapshot costs at BENCH_SIZES records
+#   make stress        the stress test alone, STRESS_SECONDS long (debug)
 #   make series        git format-patch of the series into out/series/
 #   make checkpatch    scripts/checkpatch.pl --strict over every patch
+#   make bisect        build every patch of the series, option on and off
 #   make kernel        apply the series and build bzImage only
 #   make deps          apt-get install what all of this needs
 #
@@ -34,7 +36,7 @@ SHELL := /bin/bash
 DEB_PKGS := linux-source-6.12 qemu-system-x86 swtpm swtpm-tools \
 	busybox-static cpio kexec-tools tpm2-tools libtss2-dev ima-evm-utils \
 	flex bison bc libelf-dev libssl-dev xz-utils git make gcc libc6-dev \
-	perl python3 rsync e2fsprogs
+	perl python3 python3-ply python3-git rsync e2fsprogs gnuplot-nox
 
 # The Debian version of linux-source-6.12 names the cache directory.  On a
 # fresh machine it is not installed yet when this file is read, and rule
@@ -67,7 +69,7 @@ FRAGMENTS = $(FRAGMENTS_$(CONFIG))
 # Everything the series is made of: a change re-applies it.
 SERIES_INPUTS = $(shell find patches security Documentation tools -type f 2>/dev/null | sort)
 
-.PHONY: all deps kernel selftests initramfs test demo series checkpatch check bench \
+.PHONY: all deps kernel selftests initramfs test demo series checkpatch check bench stress bisect \
 	clean distclean check-config help
 .DELETE_ON_ERROR:
 
@@ -122,7 +124,8 @@ initramfs: selftests
 
 # --- running ----------------------------------------------------------------
 
-BOOT_ARGS = imatest.tpm=required imatest.config=$(CONFIG) ima_policy=tcb
+BOOT_ARGS = imatest.tpm=required imatest.config=$(CONFIG) ima_policy=tcb \
+	$(if $(TESTS),imatest.tests=$(subst $(space),$(comma),$(strip $(TESTS))))
 
 # The kexec test boots from a data disk holding this kernel (boot/self)
 # and, to cross into it and back, the feature-off kernel (boot/off).
@@ -136,7 +139,7 @@ test: kernel initramfs
 	@echo "  BOOT    $(CONFIG) kernel in QEMU with swtpm, running the IMA selftests"
 	@rc=0; scripts/qemu-run.sh --kernel $(BZIMAGE) --initrd $(OUT)/initramfs.cpio.gz \
 		--out $(OUT)/test --mode test --timeout $(QEMU_TIMEOUT) \
-		--data-dir $(OUT)/data --append "$(BOOT_ARGS)" || rc=$$?; \
+		--data-dir $(OUT)/data --append "$(BOOT_ARGS) $(STRESS_ARGS)" || rc=$$?; \
 	scripts/report.sh $(OUT)/test $$rc
 
 demo: kernel initramfs
@@ -152,19 +155,33 @@ demo: kernel initramfs
 check:
 	@scripts/check.sh
 
-# 'make bench' boots the bench kernel (the feature on, plus
-# CONFIG_IMA_LOG_SNAPSHOT_STATS) with more memory and prints what
-# guest/bench.sh measured.  BENCH_SIZES: list sizes for the snapshot runs.
+# 'make bench' runs the benchmark phases of guest/bench.sh, one boot each
+# (the bench kernel with swtpm, the feature-off kernel, all 24 PCRs, no
+# TPM for the largest lists), times the verifier on the host, and writes
+# out/bench/bench.txt, the CSV files and out/bench/bench.png.
 BENCH_SIZES ?= 1000 10000 100000
+BENCH_BIG_SIZES ?= 1000 10000 100000 1000000
+BENCH_READ ?= 100000
+BENCH_PIECES ?= 1 10 100
+BENCH_PHASES ?= tpm off allpcrs big verify
 
 bench:
 	@$(MAKE) -s kernel initramfs CONFIG=bench
-	@echo "  BOOT    bench kernel in QEMU with swtpm (sizes: $(BENCH_SIZES))"
-	@rc=0; scripts/qemu-run.sh --kernel $(CACHE)/$(KVER)/build-bench/arch/x86/boot/bzImage \
-		--initrd $(REPO)/out/bench/initramfs.cpio.gz --out $(REPO)/out/bench/run \
-		--mode bench --mem 2048 --timeout 3600 --silence 900 \
-		--append "$(BOOT_ARGS) imatest.bench_sizes=$(subst $(space),$(comma),$(BENCH_SIZES))" || rc=$$?; \
-	cat $(REPO)/out/bench/run/results/bench.txt 2>/dev/null; exit $$rc
+	@$(MAKE) -s kernel CONFIG=off
+	@BENCH_SIZES="$(BENCH_SIZES)" BENCH_BIG_SIZES="$(BENCH_BIG_SIZES)" \
+		BENCH_READ="$(BENCH_READ)" BENCH_PIECES="$(BENCH_PIECES)" \
+		BENCH_PHASES="$(BENCH_PHASES)" scripts/bench.sh $(REPO)/out/bench \
+		$(TOP)/build-bench/arch/x86/boot/bzImage $(OFF_BZIMAGE) \
+		$(REPO)/out/bench/initramfs.cpio.gz $(SELFTESTS)/install
+
+# 'make stress' runs only the stress test, for STRESS_SECONDS, on the
+# debug kernel unless CONFIG says otherwise ('make test' runs it for 20 s).
+STRESS_SECONDS ?= 600
+
+stress:
+	@$(MAKE) -s test CONFIG=$(if $(filter command line,$(origin CONFIG)),$(CONFIG),debug) \
+		TESTS=ima_stress_test QEMU_TIMEOUT=$$(($(STRESS_SECONDS) * 3 + 900)) \
+		STRESS_ARGS="imatest.stress_seconds=$(STRESS_SECONDS) imatest.timeout=$$(($(STRESS_SECONDS) * 3 + 600))"
 
 # --- the series as mail -----------------------------------------------------
 
@@ -173,6 +190,14 @@ series: deps $(SRC)/.git/series-applied
 
 checkpatch: series
 	@scripts/checkpatch.sh $(SRC) $(REPO)/out/series
+
+# Every patch builds, with the option on and off (bisectability).
+bisect: deps $(SRC)/.git/series-applied
+	@$(MAKE) -s kernel CONFIG=default
+	@$(MAKE) -s kernel CONFIG=off
+	@scripts/bisect-build.sh $(SRC) $(TOP)/build-default $(TOP)/build-off
+	@$(MAKE) -s kernel CONFIG=default
+	@$(MAKE) -s kernel CONFIG=off
 
 clean:
 	rm -rf out

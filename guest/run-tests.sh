@@ -10,6 +10,18 @@ limit=${IMATEST_TIMEOUT:-300}
 cd "$dir" || { echo fail > "$R/verdict"; exit 1; }
 
 tests=$(cat tests)
+# imatest.tests=a,b on the kernel command line runs only those tests.
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	imatest.tests=*)
+		only=" $(echo "${arg#imatest.tests=}" | tr ',' ' ') "
+		tests=$(for t in $tests; do
+			case "$only" in *" $t "*) echo "$t" ;; esac
+		done)
+		;;
+	imatest.timeout=*) limit=${arg#imatest.timeout=} ;;
+	esac
+done
 n=$(echo "$tests" | wc -w)
 
 # A test that kexecs is run again by the next kernel (RESULTS is then on a
@@ -28,7 +40,16 @@ for t in $tests; do
 	echo $i > "$R/run-next"
 	sync
 	echo "# running $t"
-	busybox timeout "$limit" "./$t" >> "$R/$t.log" 2>&1
+	# A heartbeat on the console for long tests (the host's watchdog
+	# kills a guest whose console is silent); the time limit still holds.
+	busybox timeout "$limit" "./$t" >> "$R/$t.log" 2>&1 &
+	pid=$! secs=0
+	while kill -0 $pid 2>/dev/null; do
+		sleep 1
+		secs=$((secs + 1))
+		[ $((secs % 120)) -eq 0 ] && echo "# $t: running for ${secs}s"
+	done
+	wait $pid
 	rc=$?
 	case $rc in
 	0) echo "ok $i $t" ;;

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# 'make check': checkpatch on the series, the verifier's host test, then
-# 'make test' on every kernel variant (the feature on, off, and the debug
-# kernel), then one summary line for all of them.  Runs every step even after a failure, so that one
-# run shows everything that is wrong; exits non-zero if any step failed.
+# 'make check': checkpatch on the series, every patch built (bisect), the
+# verifier's host test, then 'make test' on every kernel variant (the
+# feature on, off, and the debug kernel), then one summary line for all of
+# them.  Runs every step even after a failure, so that one run shows
+# everything that is wrong; exits non-zero if any step failed.
 # Usage: check.sh [VARIANT...]   (default: default off debug)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,13 @@ pass=0 fail=0 skip=0 failed=()
 echo "==== checkpatch"
 if ! make -s checkpatch; then
 	failed+=(checkpatch)
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+echo "==== bisect: every patch builds, option on and off"
+if ! make -s bisect; then
+	failed+=(bisect)
 	fail=$((fail + 1))
 else
 	pass=$((pass + 1))

@@ -26,12 +26,13 @@
 #   --mem MB          guest memory (default 512)
 #   --smp N           guest CPUs (default 2)
 #   --show-console    print the console log while the guest runs
+#   --no-tpm          no TPM: IMA runs in TPM-bypass mode
 # Environment: QEMU_ACCEL=kvm opts into KVM (default tcg: the KVM on the
 # machines we test on is nested and cannot run these guests).
 set -uo pipefail
 
 kernel= initrd= out= append= mode=test timeout=1200 silence=300
-data_disk= data_dir= mem=512 smp=2 show=0
+data_disk= data_dir= mem=512 smp=2 show=0 tpm=1
 
 die() { echo "qemu-run: $*" >&2; exit 3; }
 
@@ -49,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift ;;
 	--smp) smp=$2; shift ;;
 	--show-console) show=1 ;;
+	--no-tpm) tpm=0 ;;
 	*) die "unknown argument $1" ;;
 	esac
 	shift
@@ -78,20 +80,26 @@ trap 'exit 130' INT TERM
 
 # A manufactured TPM 2.0 with both banks the tests replay.
 mkdir "$work/tpm"
-if ! swtpm_setup --tpm2 --tpmstate "$work/tpm" --pcr-banks sha1,sha256 \
+tpmdev=(-chardev socket,id=chrtpm,path="$work/tpm/sock"
+	-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0)
+if [ $tpm -eq 0 ]; then
+	tpmdev=()
+elif ! swtpm_setup --tpm2 --tpmstate "$work/tpm" --pcr-banks sha1,sha256 \
 		--createek --overwrite >"$work/swtpm_setup.log" 2>&1; then
 	cat "$work/swtpm_setup.log" >&2
 	die "swtpm_setup failed"
 fi
-swtpm socket --tpm2 --tpmstate dir="$work/tpm" \
-	--ctrl type=unixio,path="$work/tpm/sock" --terminate \
-	--log file="$work/swtpm.log" &
-swtpm_pid=$!
-for _ in $(seq 50); do
-	[ -S "$work/tpm/sock" ] && break
-	sleep 0.1
-done
-[ -S "$work/tpm/sock" ] || die "swtpm did not start"
+if [ $tpm -eq 1 ]; then
+	swtpm socket --tpm2 --tpmstate dir="$work/tpm" \
+		--ctrl type=unixio,path="$work/tpm/sock" --terminate \
+		--log file="$work/swtpm.log" &
+	swtpm_pid=$!
+	for _ in $(seq 50); do
+		[ -S "$work/tpm/sock" ] && break
+		sleep 0.1
+	done
+	[ -S "$work/tpm/sock" ] || die "swtpm did not start"
+fi
 
 if [ -n "$data_dir" ]; then
 	[ -d "$data_dir" ] || die "--data-dir: '$data_dir' is not a directory"
@@ -119,9 +127,7 @@ touch "$out/console.log"
 qemu-system-x86_64 -machine q35 "${accel[@]}" -smp "$smp" -m "$mem" \
 	-nodefaults -no-reboot -display none -nic none \
 	-serial file:"$out/console.log" -monitor none \
-	-chardev socket,id=chrtpm,path="$work/tpm/sock" \
-	-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
-	"${drives[@]}" \
+	"${tpmdev[@]}" "${drives[@]}" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 oops=panic retain_initrd rootfstype=ramfs imatest.mode=$mode $append" \
 	>"$work/qemu.log" 2>&1 &

@@ -17,7 +17,7 @@
  * relies on once the list can shrink:
  *
  * - ima_extend_list_mutex serializes every change of the list: appending
- *   a record (ima_add_digest_entry()), appending the marker together with
+ *   a record (ima_link_digest_entry()), appending the marker together with
  *   the PCR read that fills it, and unlinking a trimmed prefix.
  *
  * - A trim only ever removes a prefix of the list, the records before a
@@ -31,16 +31,26 @@
  *
  * - Readers of the measurement files hold rcu_read_lock() from ->start()
  *   to ->stop() of their seq_file.  Their position counts records from
- *   the head of the list at open time, mapped to sequence numbers that
+ *   the head of the list when they read, mapped to sequence numbers that
  *   count records since cold boot, so a trim between two read() calls
  *   neither skips nor repeats records: a reader whose next record was
  *   trimmed gets -ESTALE, and a reader past the trimmed records goes on.
+ *   A reader that has not been given a record yet starts at the head as
+ *   it is when it reads.
+ *
+ * - The marker records no event: if the TPM cannot be extended with it,
+ *   it is better not to add it than to leave a record the TPM never saw.
+ *   So, unlike measurements, it is extended into the TPM before it is
+ *   linked into the list, and its queue entry is allocated before the
+ *   mutex is taken, so that nothing can fail after the extend.
  *
  * - The kexec dump (ima_kexec.c) and trimming exclude each other: once
  *   the dump started, markers and trims are refused with -ECANCELED.
  */
 
 #include <linux/capability.h>
+#include <linux/ctype.h>
+#include <linux/fault-inject.h>
 #include <linux/fs.h>
 #include <linux/rculist.h>
 #include <linux/seq_file.h>
@@ -64,15 +74,22 @@ static unsigned long ima_snapshot_busy;
  * Protected by ima_extend_list_mutex; read locklessly only where noted.
  *
  * @next_seq:	number of records since cold boot (sequence of the next)
- * @next_offset: binary_runtime_measurements bytes since cold boot
+ * @next_offset: binary_runtime_measurements bytes of the records added
+ *		since this kernel booted, restored ones included; only
+ *		differences of offsets are used
  * @pcr_mask:	PCRs extended by the records since cold boot
  * @last_marker: sequence number of the latest marker plus one, 0 if none
+ * @last_marker_qe: the latest marker, if it is in the list.  Only the
+ *		snapshot file holder adds markers and trims, and it trims
+ *		only records before its own marker, the latest: so the
+ *		holder may walk the list from here under RCU.
  * @kexec_started: the list is being copied for the next kernel
  */
 static u64 ima_next_seq;
 static u64 ima_next_offset;
 static u64 ima_pcr_mask;
 static u64 ima_last_marker;
+static struct ima_queue_entry *ima_last_marker_qe;
 static bool ima_kexec_started;
 
 /* Counters shown in securityfs; changed under ima_extend_list_mutex. */
@@ -149,17 +166,20 @@ void ima_snapshot_track_entry(struct ima_queue_entry *qe, unsigned long size)
 
 /*
  * Per open file state of a measurement list reader.
- * @base:	sequence number of position 0 (the head at open time)
+ * @base:	sequence number of position 0 (the head when the first entry
+ *		was returned)
  * @end:	sequence number to stop before (U64_MAX: the end of the list)
  * @cache:	last entry returned, a hint only: it may have been trimmed
  *		and freed, and is dereferenced only when still in the list
  * @cache_seq:	its sequence number
+ * @started:	an entry was returned: @base is fixed
  */
 struct ima_list_iter {
 	u64 base;
 	u64 end;
 	struct ima_queue_entry *cache;
 	u64 cache_seq;
+	bool started;
 };
 
 static struct ima_queue_entry *ima_list_first_rcu(void)
@@ -185,6 +205,7 @@ static void ima_list_iter_init(struct ima_list_iter *it, u64 base, u64 end)
 	it->base = base;
 	it->end = end;
 	it->cache = NULL;
+	it->started = false;
 }
 
 /**
@@ -193,8 +214,9 @@ static void ima_list_iter_init(struct ima_list_iter *it, u64 base, u64 end)
  * @ops: its seq_file operations, which must use ima_list_seq_start(),
  *	 ima_list_seq_next() and ima_list_seq_stop()
  *
- * Position 0 is the head of the list now; records trimmed later are
- * reported as -ESTALE, never skipped.
+ * Positions count records from the head of the list when the first
+ * record is read; a record trimmed after that is reported as -ESTALE,
+ * never skipped.
  *
  * Return: 0 or a negative errno.
  */
@@ -207,6 +229,18 @@ int ima_list_seq_open(struct file *file, const struct seq_operations *ops)
 		return -ENOMEM;
 	ima_list_iter_init(it, ima_list_head_seq(), U64_MAX);
 	return 0;
+}
+
+/**
+ * ima_list_seq_release - release a file opened by ima_list_seq_open()
+ * @inode: its inode
+ * @file: the file
+ *
+ * Return: 0.
+ */
+int ima_list_seq_release(struct inode *inode, struct file *file)
+{
+	return seq_release_private(inode, file);
 }
 
 /**
@@ -228,13 +262,18 @@ void *ima_list_seq_start(struct seq_file *m, loff_t *pos)
 	u64 target = it->base + *pos;
 
 	rcu_read_lock();
-	if (target >= it->end)
-		return NULL;
 	first = ima_list_first_rcu();
 	if (!first)
 		return NULL;
-	if (target < first->seq)
-		return ERR_PTR(-ESTALE);
+	if (target < first->seq) {
+		if (it->started)
+			return ERR_PTR(-ESTALE);
+		/* Nothing was returned yet: count from the head as it is now. */
+		it->base = first->seq;
+		target = it->base + *pos;
+	}
+	if (target >= it->end)
+		return NULL;
 
 	/*
 	 * Resume from the cached entry when it is still in the list: the
@@ -249,6 +288,7 @@ void *ima_list_seq_start(struct seq_file *m, loff_t *pos)
 		if (qe->seq == target) {
 			it->cache = qe;
 			it->cache_seq = qe->seq;
+			it->started = true;
 			return qe;
 		}
 	}
@@ -308,9 +348,10 @@ void ima_snapshot_kexec_start(void)
 /*
  * Remove every record before @marker from the list and the hash table and
  * free them.  Only the snapshot file holder calls this, so @marker and
- * the records before it cannot change under it.
+ * the records before it cannot change under it.  Nothing here allocates:
+ * once the kexec check passed, the trim cannot fail half-way.
  */
-static int ima_snapshot_trim(struct ima_queue_entry *marker)
+static int ima_snapshot_trim(struct ima_queue_entry *marker, u64 *trimmed)
 {
 	struct ima_queue_entry *first, *qe, *next;
 	u64 n, bytes, i, b, start, held;
@@ -340,8 +381,7 @@ static int ima_snapshot_trim(struct ima_queue_entry *marker)
 				   &marker->later);
 		marker->later.prev = &ima_measurements;
 
-		if (binary_runtime_size != ULONG_MAX)
-			binary_runtime_size -= bytes;
+		ima_sub_binary_runtime_size(bytes);
 		atomic64_sub(n, &ima_records_in_memory);
 		atomic64_sub(bytes, &ima_bytes_in_memory);
 		atomic64_add(n, &ima_records_trimmed);
@@ -387,6 +427,7 @@ static int ima_snapshot_trim(struct ima_queue_entry *marker)
 	}
 	ima_snapshot_stats.trim_records = n;
 	ima_snapshot_stats.trim_total_ns = ima_stats_now() - start;
+	*trimmed = n;
 	return 0;
 }
 
@@ -425,12 +466,36 @@ static const char *ima_bank_name(int bank, char *buf, size_t len)
 	return buf;
 }
 
-/* Bytes the marker's buffer needs for @npcrs PCRs in every bank. */
+/* The counters and the segment digest at the start of the marker's text. */
+#define IMA_MARKER_HEAD	"Snapshot_Attempt_Count=%llu;Snapshot_Count=%llu;" \
+			"Measurement_Count=%llu;Segment_Count=%llu;" \
+			"Segment_Digest=%s:%*phN;"
+
+/* Bytes the marker's text needs, with its NUL, for @npcrs PCRs per bank. */
 static size_t ima_marker_buf_size(int npcrs)
 {
-	/* "tpm_alg_xxxx:PCRnn:" + hex digest + ";" */
-	return 256 + NR_BANKS(ima_tpm_chip) * npcrs *
-		     (24 + 2 * HASH_MAX_DIGESTSIZE);
+	/* The format, longer than its conversions, plus what they print. */
+	size_t head = sizeof(IMA_MARKER_HEAD) + 4 * 20 +
+		      strlen(hash_algo_name[ima_hash_algo]) +
+		      2 * HASH_MAX_DIGESTSIZE;
+	/* "<alg or tpm_alg_xxxx, at most 16>:PCRnn:<hex digest>;" */
+	size_t item = 24 + 2 * HASH_MAX_DIGESTSIZE;
+
+	return head + NR_BANKS(ima_tpm_chip) * npcrs * item;
+}
+
+/*
+ * <debugfs>/fail_ima_snapshot_tpm (CONFIG_FAULT_INJECTION_DEBUG_FS) makes
+ * the PCR reads of the marker fail, as a failing TPM would, for tests.
+ */
+static DECLARE_FAULT_ATTR(ima_snapshot_fail_tpm);
+
+/* Read one PCR for the marker. */
+static int ima_snapshot_pcr_read(u32 pcr, struct tpm_digest *d)
+{
+	if (should_fail(&ima_snapshot_fail_tpm, 1))
+		return -EIO;
+	return tpm_pcr_read(ima_tpm_chip, pcr, d);
 }
 
 /*
@@ -445,8 +510,7 @@ static int ima_marker_format(char *buf, size_t size, u64 pcrs,
 	size_t len;
 	int bank, pcr, rc;
 
-	len = scnprintf(buf, size,
-			"Snapshot_Attempt_Count=%llu;Snapshot_Count=%llu;Measurement_Count=%llu;Segment_Count=%llu;Segment_Digest=%s:%*phN;",
+	len = scnprintf(buf, size, IMA_MARKER_HEAD,
 			(u64)atomic64_read(&ima_snapshot_attempts) + 1,
 			(u64)atomic64_read(&ima_snapshots_finalized), ima_next_seq,
 			seg_records, hash_algo_name[ima_hash_algo],
@@ -461,7 +525,7 @@ static int ima_marker_format(char *buf, size_t size, u64 pcrs,
 		for (pcr = 0; pcr < IMA_SNAPSHOT_MAX_PCRS; pcr++) {
 			if (!(pcrs & BIT_ULL(pcr)))
 				continue;
-			rc = tpm_pcr_read(ima_tpm_chip, pcr, &d);
+			rc = ima_snapshot_pcr_read(pcr, &d);
 			ima_snapshot_stats.marker_tpm_cmds++;
 			if (rc) {
 				pr_err("snapshot: reading PCR %d failed: %d\n",
@@ -479,11 +543,14 @@ static int ima_marker_format(char *buf, size_t size, u64 pcrs,
 }
 
 /*
- * Add to @desc the template digests of the records after *@last (after
- * the previous marker if NULL) up to the end of the list, advancing
- * *@last.  Only the snapshot file holder calls this, and only it trims,
- * so *@last stays valid between calls.  With @resched the walk may sleep
- * (when not called under ima_extend_list_mutex).
+ * Add to @desc the template digests of the records after *@last (from the
+ * head of the list if NULL) up to the end of the list that follow the
+ * previous marker, advancing *@last.  Only the snapshot file holder calls
+ * this, and only it trims, so *@last stays valid between calls.  With
+ * @resched the walk leaves its RCU read-side critical section now and
+ * then to reschedule: not under ima_extend_list_mutex, where the walk
+ * covers only the records added since the last call, and measurements
+ * wait for it.
  */
 static int ima_segment_hash(struct shash_desc *desc,
 			    struct ima_queue_entry **last, u64 *count,
@@ -526,10 +593,14 @@ static int ima_segment_hash(struct shash_desc *desc,
 /*
  * Append the marker.  Everything that allocates or grows with the list
  * is done before ima_extend_list_mutex is taken: the template entry is
- * allocated with room for the largest text, and the digest of the
- * segment (the records since the previous marker) is computed up to the
- * current tail; under the mutex only the records added since, the PCR
- * reads, and the marker's own digests remain.
+ * allocated with room for the longest text, the queue entry too, and the
+ * digest of the segment (the records since the previous marker) is
+ * computed up to the current tail.  Under the mutex only the records
+ * added since, the PCR reads, the marker's own digests and the extend
+ * remain.  The marker is linked into the list only once the TPM was
+ * extended with it, and nothing can fail after that: when open fails,
+ * neither the list nor the TPM changed (unless the TPM executed an
+ * extend whose response was lost).
  */
 static int ima_snapshot_add_marker(struct ima_snapshot *s)
 {
@@ -541,21 +612,23 @@ static int ima_snapshot_add_marker(struct ima_snapshot *s)
 	struct ima_iint_cache iint = { .ima_hash = hash_hdr };
 	struct ima_event_data event_data = { .iint = &iint,
 					     .filename = snapshot_aggregate_name };
-	struct ima_queue_entry *last = NULL;
+	struct ima_queue_entry *qe = NULL, *last;
 	u8 seg_digest[HASH_MAX_DIGESTSIZE];
 	const char *cause = "ENOMEM";
 	struct shash_desc *desc;
-	u64 pcrs, seg_records = 0, start, held = 0;
+	u64 pcrs, seg_records, start, held = 0;
 	size_t size, off;
-	char *buf;
-	int len, rc, tpmrc, audit_info = 1;
-	char tpm_cause[32];	/* AUDIT_CAUSE_LEN_MAX of ima_queue.c */
+	char *buf = NULL;
+	int len, rc;
+	char tpm_cause[AUDIT_CAUSE_LEN_MAX];
 
 	start = ima_stats_now();
 	ima_snapshot_stats.marker_tpm_cmds = 0;
+	rc = -ENOMEM;
 	desc = kzalloc(sizeof(*desc) + crypto_shash_descsize(tfm), GFP_KERNEL);
-	if (!desc)
-		return -ENOMEM;
+	qe = kmalloc(sizeof(*qe), GFP_KERNEL);
+	if (!desc || !qe)
+		goto out;
 	desc->tfm = tfm;
 
 again:
@@ -581,9 +654,13 @@ again:
 		goto out;
 	}
 
-	/* Hash the segment so far without holding up measurements. */
+	/*
+	 * Hash the segment so far without holding up measurements, from the
+	 * previous marker on: only this file's holder adds markers or trims,
+	 * so that marker stays in the list.
+	 */
 	rc = crypto_shash_init(desc);
-	last = NULL;
+	last = ima_last_marker_qe;
 	seg_records = 0;
 	if (!rc)
 		rc = ima_segment_hash(desc, &last, &seg_records, true);
@@ -600,6 +677,7 @@ again:
 		ima_free_template_entry(entry);
 		entry = NULL;
 		kfree(buf);
+		buf = NULL;
 		ima_snapshot_stats.marker_tpm_cmds = 0;
 		goto again;
 	}
@@ -623,52 +701,60 @@ again:
 	if (len < 0)
 		goto out_unlock;
 
-	/* Shrink the buf field to the text, and digest it (d-ng field). */
+	/* Shrink the buf field to the text, and digest it. */
 	entry->template_data_len -= entry->template_data[2].len - len;
 	entry->template_data[2].len = len;
 	rc = ima_calc_buffer_hash(entry->template_data[2].data, len, hash_hdr);
 	cause = "hashing_error";
 	if (rc)
 		goto out_unlock;
+	/*
+	 * The d-ng field is "<algo>:\0<digest>" (ima_eventdigest_init_common(),
+	 * a format verifiers parse): it was allocated with a zero digest.
+	 */
 	off = strlen(hash_algo_name[ima_hash_algo]) + 2;
+	rc = -EINVAL;
+	if (WARN_ON_ONCE(entry->template_data[0].len !=
+			 off + hash_digest_size[ima_hash_algo]))
+		goto out_unlock;
 	memcpy(entry->template_data[0].data + off, hash.digest,
 	       hash_digest_size[ima_hash_algo]);
 	rc = ima_calc_field_array_hash(&entry->template_data[0], entry);
 	if (rc)
 		goto out_unlock;
-
 	entry->pcr = CONFIG_IMA_MEASURE_PCR_IDX;
-	/* No measurement can have its digest: keep it out of the hash table. */
-	rc = ima_add_digest_entry(entry, false);
-	cause = "ENOMEM";
-	if (rc)
-		goto out_unlock;
-	s->marker = list_last_entry(&ima_measurements, struct ima_queue_entry,
-				    later);
-	ima_last_marker = s->marker->seq + 1;
-	atomic64_inc(&ima_snapshot_attempts);
-	ima_list_iter_init(&s->it, ima_list_first_rcu()->seq, s->marker->seq);
-	entry = NULL;		/* owned by the list now */
 
-	tpmrc = ima_pcr_extend(s->marker->entry->digests, s->marker->entry->pcr);
+	rc = ima_pcr_extend(entry->digests, entry->pcr);
 	ima_snapshot_stats.marker_tpm_cmds += !!ima_tpm_chip;
-	if (tpmrc) {
-		snprintf(tpm_cause, sizeof(tpm_cause), "TPM_error(%d)", tpmrc);
+	if (rc) {
+		snprintf(tpm_cause, sizeof(tpm_cause), "TPM_error(%d)", rc);
 		cause = tpm_cause;
-		audit_info = 0;
-	} else {
-		cause = "snapshot_added";
+		rc = rc < 0 ? rc : -EIO;
+		goto out_unlock;
 	}
-	rc = 0;
+
+	/* No measurement can have its digest: keep it out of the hash table. */
+	ima_link_digest_entry(qe, entry, false);
+	s->marker = qe;
+	ima_last_marker_qe = qe;
+	ima_last_marker = qe->seq + 1;
+	atomic64_inc(&ima_snapshot_attempts);
+	ima_list_iter_init(&s->it, list_first_entry(&ima_measurements,
+						    struct ima_queue_entry,
+						    later)->seq, qe->seq);
+	qe = NULL;		/* owned by the list now, with entry */
+	entry = NULL;
+	cause = "snapshot_added";
 out_unlock:
 	ima_snapshot_stats.marker_hold_ns = ima_stats_now() - held;
 	mutex_unlock(&ima_extend_list_mutex);
 	ima_snapshot_stats.marker_total_ns = ima_stats_now() - start;
 out:
 	integrity_audit_msg(AUDIT_INTEGRITY_PCR, NULL, snapshot_aggregate_name,
-			    "snapshot", cause, rc, rc == 0 && audit_info);
+			    "snapshot", cause, rc, rc == 0);
 	if (entry)
 		ima_free_template_entry(entry);
+	kfree(qe);
 	kfree(buf);
 	kfree(desc);
 	return rc;
@@ -713,10 +799,34 @@ static bool __init ima_marker_item_u64(const char *item, const char *key,
 	return !strncmp(item, key, len) && !kstrtou64(item + len, 10, val);
 }
 
+/* Is @p[0..@len) "<alg>:PCR<n>:<hex>"?  Its PCR index in *@index. */
+static bool __init ima_marker_pcr_item(const char *p, size_t len,
+				       unsigned int *index)
+{
+	const char *end = p + len, *c = memchr(p, ':', len);
+	unsigned int n = 0, digits = 0;
+
+	if (!c || c == p || end - c < 7 || strncmp(c, ":PCR", 4))
+		return false;
+	for (c += 4; c < end && isdigit(*c) && digits < 2; c++, digits++)
+		n = n * 10 + *c - '0';
+	if (!digits || c == end || *c++ != ':' || c == end || (end - c) % 2)
+		return false;
+	for (; c < end; c++)
+		if (!isxdigit(*c))
+			return false;
+	*index = n;
+	return true;
+}
+
 /*
- * Parse a restored record as a marker.  The items of its buffer are
- * taken by key, in any order, and unknown items are skipped, as the
- * grammar in Documentation/security/IMA-snapshot.rst promises.
+ * Parse a restored record as a marker, strictly: its buffer must be made
+ * of the items "<key>=<value>;" and "<alg>:PCR<n>:<hex>;" in printable
+ * ASCII, as this code writes them.  A record of another kind can have the
+ * same event name (a key measured from a keyring named snapshot_aggregate,
+ * whose buffer is a binary certificate): it must not set the counters.
+ * Unknown keys are skipped, as the grammar in
+ * Documentation/security/IMA-snapshot.rst promises.
  * Return: 1 if @qe is a well-formed snapshot_aggregate record, 0 if it
  * is another record, -EINVAL if it is a malformed snapshot_aggregate.
  */
@@ -724,8 +834,8 @@ static int __init ima_marker_parse(struct ima_queue_entry *qe,
 				   struct ima_marker_info *mi)
 {
 	struct ima_template_entry *e = qe->entry;
-	const char *p, *end, *semi, *pcr;
 	unsigned int found = 0, index;
+	const char *p, *end, *semi;
 	char item[48];
 	size_t len;
 
@@ -740,28 +850,31 @@ static int __init ima_marker_parse(struct ima_queue_entry *qe,
 	memset(mi, 0, sizeof(*mi));
 	p = (const char *)e->template_data[2].data;
 	end = p + e->template_data[2].len;
+	for (semi = p; semi < end; semi++)
+		if (!isgraph(*semi))
+			return -EINVAL;
 	while (p < end) {
 		semi = memchr(p, ';', end - p);
 		if (!semi)
-			break;
-		/* Numbers of up to 24 digits fit: longer ones overflow. */
-		len = min_t(size_t, semi - p, sizeof(item) - 1);
-		memcpy(item, p, len);
-		item[len] = '\0';
+			return -EINVAL;
+		len = semi - p;
+		if (ima_marker_pcr_item(p, len, &index)) {
+			if (index < IMA_SNAPSHOT_MAX_PCRS)
+				mi->pcrs |= BIT_ULL(index);
+		} else if (len < sizeof(item)) {
+			memcpy(item, p, len);
+			item[len] = '\0';
+			if (ima_marker_item_u64(item, "Snapshot_Attempt_Count=",
+						&mi->attempts))
+				found |= BIT(0);
+			else if (ima_marker_item_u64(item, "Snapshot_Count=",
+						     &mi->snapshots))
+				found |= BIT(1);
+			else if (ima_marker_item_u64(item, "Measurement_Count=",
+						     &mi->records))
+				found |= BIT(2);
+		}
 		p = semi + 1;
-		pcr = strstr(item, ":PCR");
-		if (ima_marker_item_u64(item, "Snapshot_Attempt_Count=",
-					&mi->attempts))
-			found |= BIT(0);
-		else if (ima_marker_item_u64(item, "Snapshot_Count=",
-					     &mi->snapshots))
-			found |= BIT(1);
-		else if (ima_marker_item_u64(item, "Measurement_Count=",
-					     &mi->records))
-			found |= BIT(2);
-		else if (pcr && sscanf(pcr, ":PCR%u:", &index) == 1 &&
-			 index < IMA_SNAPSHOT_MAX_PCRS)
-			mi->pcrs |= BIT_ULL(index);
 	}
 	return found == GENMASK(2, 0) ? 1 : -EINVAL;
 }
@@ -776,7 +889,7 @@ static int __init ima_marker_parse(struct ima_queue_entry *qe,
  * records from there, and count the ones before it as trimmed, so that
  * runtime_measurements_count still counts since cold boot.  The snapshot
  * counters come from the latest marker whose count matches its place, and
- * the PCRs the markers hold stay in every later marker, even when no
+ * the PCRs such markers hold stay in every later marker, even when no
  * record in memory extends them any more.  The kexec buffer format
  * (version 1) is unchanged.
  */
@@ -809,14 +922,13 @@ void __init ima_snapshot_restored(void)
 				qe->seq);
 			continue;
 		}
-		if (!rc)
+		if (!rc || mi.records != qe->seq)
 			continue;
 		ima_pcr_mask |= mi.pcrs;
-		if (mi.records == qe->seq) {
-			attempts = max(attempts, mi.attempts);
-			snapshots = max(snapshots, mi.snapshots);
-			ima_last_marker = qe->seq + 1;
-		}
+		attempts = max(attempts, mi.attempts);
+		snapshots = max(snapshots, mi.snapshots);
+		ima_last_marker = qe->seq + 1;
+		ima_last_marker_qe = qe;
 	}
 	ima_next_seq += shift;
 	atomic_long_add(shift, &ima_htable.len);
@@ -913,6 +1025,8 @@ static ssize_t ima_snapshot_write(struct file *file, const char __user *ubuf,
 {
 	struct seq_file *m = file->private_data;
 	struct ima_snapshot *s = m->private;
+	char cause[40];
+	u64 trimmed = 0;
 	ssize_t rc;
 
 	if (!count)
@@ -925,13 +1039,22 @@ static ssize_t ima_snapshot_write(struct file *file, const char __user *ubuf,
 	else if (!s->read_all)
 		rc = -ENODATA;
 	else
-		rc = ima_snapshot_trim(s->marker);
-	if (!rc) {
+		rc = ima_snapshot_trim(s->marker, &trimmed);
+	if (!rc)
 		s->finalized = true;
-		rc = count;
-	}
 	mutex_unlock(&m->lock);
-	return rc;
+
+	/* Records leave kernel memory: say so, as their addition was. */
+	if (!rc)
+		snprintf(cause, sizeof(cause), "trimmed_%llu_records", trimmed);
+	else
+		snprintf(cause, sizeof(cause), "%s", rc == -ECANCELED ?
+			 "kexec_in_progress" : rc == -EALREADY ?
+			 "already_finalized" : "snapshot_not_read");
+	integrity_audit_msg(AUDIT_INTEGRITY_STATUS, NULL,
+			    snapshot_aggregate_name, "snapshot_finalize",
+			    cause, rc, rc == 0);
+	return rc ? rc : count;
 }
 
 static int ima_snapshot_release(struct inode *inode, struct file *file)
@@ -1023,6 +1146,9 @@ int __init ima_snapshot_fs_init(struct dentry *ima_dir)
 		if (IS_ERR(dentry))
 			return PTR_ERR(dentry);
 	}
+	/* A test facility only: without it, snapshots work all the same. */
+	fault_create_debugfs_attr("fail_ima_snapshot_tpm", NULL,
+				  &ima_snapshot_fail_tpm);
 	if (IS_ENABLED(CONFIG_IMA_LOG_SNAPSHOT_STATS)) {
 		dentry = securityfs_create_file("snapshot_stats", 0440, ima_dir,
 						NULL, &ima_snapshot_stats_fops);

@@ -187,7 +187,8 @@ for step in open copy rename finalize; do
 	   ! ls -a $D | grep -q '^\.tmp'; then
 		ok "agent killed at $step: recovered, nothing lost or saved twice, the log verifies"
 	else
-		fail "agent killed at $step: exit $rc, recover $rrc, pieces $before -> $after, verify $vrc, next run $arc, verify $v2rc"
+		fail "agent killed at $step: exit $rc, recover $rrc," \
+			"pieces $before -> $after, verify $vrc, next run $arc, verify $v2rc"
 		cat $W/agent.out $W/recover.out $W/v.out $W/agent2.out $W/v2.out | sed 's/^/#   /'
 	fi
 done

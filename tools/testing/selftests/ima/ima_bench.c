@@ -11,6 +11,12 @@
  *                            and the wall times of each step
  *   ima_bench read PATH      read PATH to the end in 64 KiB reads; prints
  *                            bytes and seconds
+ *   ima_bench marker K       K times: open the snapshot file read-only
+ *                            (adds a marker) and close it; prints a line
+ *                            "marker <hold_ns> <total_ns> <tpm_commands>"
+ *                            per open, from snapshot_stats
+ *   ima_bench loop SEC MS    take a snapshot (saved to /dev/null) every MS
+ *                            milliseconds for SEC seconds; prints how many
  *
  * Output lines are "key value" pairs, for scripts.
  */
@@ -129,6 +135,72 @@ static int readall(const char *path)
 	return r < 0;
 }
 
+static long long stat_value(const uint8_t *buf, size_t len, const char *key)
+{
+	char needle[64];
+	const char *p;
+
+	snprintf(needle, sizeof(needle), "%s ", key);
+	p = memmem(buf, len, needle, strlen(needle));
+	return p ? atoll(p + strlen(needle)) : -1;
+}
+
+static int markers(long k)
+{
+	uint8_t *st;
+	size_t len;
+	long i;
+	int fd;
+
+	for (i = 0; i < k; i++) {
+		fd = open(IMA_SNAPSHOT, O_RDONLY);
+		if (fd < 0) {
+			perror(IMA_SNAPSHOT);
+			return 1;
+		}
+		close(fd);
+		if (ima_read_file(IMA_SECFS "/snapshot_stats", &st, &len)) {
+			perror("snapshot_stats");
+			return 1;
+		}
+		printf("marker %lld %lld %lld\n",
+		       stat_value(st, len, "marker_hold_ns"),
+		       stat_value(st, len, "marker_total_ns"),
+		       stat_value(st, len, "marker_tpm_commands"));
+		free(st);
+	}
+	return 0;
+}
+
+static int loop(double secs, long ms)
+{
+	static uint8_t buf[1 << 16];
+	double end = now() + secs;
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	long n = 0;
+	ssize_t r;
+	int fd;
+
+	while (now() < end) {
+		fd = open(IMA_SNAPSHOT, O_RDWR);
+		if (fd < 0) {
+			perror(IMA_SNAPSHOT);
+			return 1;
+		}
+		while ((r = read(fd, buf, sizeof(buf))) > 0)
+			;
+		if (r < 0 || write(fd, "1", 1) != 1) {
+			perror("finalize");
+			return 1;
+		}
+		close(fd);
+		n++;
+		nanosleep(&ts, NULL);
+	}
+	printf("loop_snapshots %ld\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "gen"))
@@ -137,6 +209,11 @@ int main(int argc, char **argv)
 		return snapshot(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "read"))
 		return readall(argv[2]);
-	fprintf(stderr, "usage: ima_bench gen N DIR | snapshot FILE | read PATH\n");
+	if (argc == 3 && !strcmp(argv[1], "marker"))
+		return markers(atol(argv[2]));
+	if (argc == 4 && !strcmp(argv[1], "loop"))
+		return loop(atof(argv[2]), atol(argv[3]));
+	fprintf(stderr,
+		"usage: ima_bench gen N DIR | snapshot FILE | read PATH | marker K | loop SEC MS\n");
 	return 2;
 }

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,82 +23,28 @@
 
 #include "../kselftest.h"
 #include "imalog.h"
+#include "imatest.h"
 
-struct counters {
-	long long count, in_memory, bytes, trimmed, snapshots, attempts;
-};
+#define GEN_DIR	"/ima-snapshot-test"
 
-/* A consistent set: runtime_measurements_count did not move meanwhile. */
-static void read_counters(struct counters *c)
-{
-	long long again;
-	int tries = 0;
+static long serial;
 
-	do {
-		c->count = ima_read_ull(IMA_COUNT);
-		c->in_memory = ima_read_ull(IMA_IN_MEMORY);
-		c->bytes = ima_read_ull(IMA_IN_MEMORY_BYTES);
-		c->trimmed = ima_read_ull(IMA_TRIMMED);
-		c->snapshots = ima_read_ull(IMA_SNAPSHOT_COUNT);
-		c->attempts = ima_read_ull(IMA_SNAPSHOT_ATTEMPTS);
-		again = ima_read_ull(IMA_COUNT);
-	} while (again != c->count && ++tries < 10);
-}
-
-/* Replay saved pieces + live list; compare with PCR 10 in every bank. */
-static int replay_matches(void)
-{
-	struct ima_banks bs;
-	uint8_t v[IMA_MAX_DIGEST];
-	uint8_t *buf;
-	size_t len;
-	int i, ok = 1;
-
-	if (!ima_tpm_present())
-		return 1;
-	if (ima_banks_from_tpm(&bs) || ima_read_full_log(&buf, &len))
-		return 0;
-	if (ima_banks_replay(&bs, buf, len) < 0)
-		ok = 0;
-	for (i = 0; ok && i < bs.n; i++) {
-		if (ima_sysfs_pcr(bs.b[i].name, 10, v, bs.b[i].len) ||
-		    memcmp(v, bs.b[i].pcr[10], bs.b[i].len)) {
-			ksft_print_msg("replay differs from PCR 10 in bank %s\n",
-				       bs.b[i].name);
-			ok = 0;
-		}
-	}
-	free(buf);
-	return ok;
-}
-
-/*
- * Add @n records: run @n new tiny scripts from the root file system (the
- * harness boots with ima_policy=tcb and a ramfs root, which is measured).
- */
+/* Add @n records. */
 static void gen_measurements(int n)
 {
-	static int serial;
-	char path[64], body[64];
-	int i, fd, len;
-	pid_t pid;
+	if (ima_gen_reads(GEN_DIR, "s", &serial, n) != n)
+		ksft_exit_fail_perror("generate measurements");
+}
 
-	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "/ima-gen-%d-%d", getpid(), serial);
-		len = snprintf(body, sizeof(body), "#!/bin/true\n# %d %d\n",
-			       getpid(), serial++);
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-		if (fd < 0 || write(fd, body, len) != len)
-			ksft_exit_fail_perror("write script");
-		close(fd);
-		pid = fork();
-		if (pid == 0) {
-			execl(path, path, NULL);
-			_exit(127);
-		}
-		waitpid(pid, NULL, 0);
-		unlink(path);
-	}
+/* Saved pieces + live list replay to PCR 10 in every bank. */
+static int replay_matches(void)
+{
+	char why[256];
+	int ok = ima_replay_matches(why, sizeof(why));
+
+	if (!ok)
+		ksft_print_msg("%s\n", why);
+	return ok;
 }
 
 static long count_recs(const char *path)
@@ -187,11 +134,11 @@ static int drop_cap_sys_admin(void)
 
 static void test_unprivileged_open(void)
 {
-	struct counters before, after;
+	struct ima_counters before, after;
 	int status, nocap = -1, nobody = -1;
 	pid_t pid;
 
-	read_counters(&before);
+	ima_counters_read(&before);
 	/* root without CAP_SYS_ADMIN: the file's mode lets it, we do not */
 	pid = fork();
 	if (pid == 0)
@@ -204,7 +151,7 @@ static void test_unprivileged_open(void)
 		_exit(setuid(65534) ? 100 : -ima_snapshot_open(O_RDONLY));
 	waitpid(pid, &status, 0);
 	nobody = WEXITSTATUS(status);
-	read_counters(&after);
+	ima_counters_read(&after);
 	ksft_test_result(nocap == EPERM && nobody == EACCES &&
 			 after.attempts == before.attempts,
 			 "unprivileged_open: no CAP_SYS_ADMIN -EPERM (%d), nobody -EACCES (%d), no marker\n",
@@ -213,16 +160,16 @@ static void test_unprivileged_open(void)
 
 static void test_rdonly_write(void)
 {
-	struct counters before, after;
+	struct ima_counters before, after;
 	uint8_t *buf = NULL;
 	size_t len;
 	int fd, rc, w;
 
 	fd = ima_snapshot_open(O_RDONLY);
 	rc = fd >= 0 ? ima_read_fd(fd, &buf, &len) : fd;
-	read_counters(&before);
+	ima_counters_read(&before);
 	w = write(fd, "1", 1) < 0 ? errno : 0;
-	read_counters(&after);
+	ima_counters_read(&after);
 	close(fd);
 	free(buf);
 	ksft_test_result(!rc && w == EBADF && after.trimmed == before.trimmed,
@@ -231,15 +178,15 @@ static void test_rdonly_write(void)
 
 static void test_write_before_eof(void)
 {
-	struct counters before, after;
+	struct ima_counters before, after;
 	uint8_t b[16];
 	int fd, w;
 
 	fd = ima_snapshot_open(O_RDWR);
-	read_counters(&before);
+	ima_counters_read(&before);
 	w = (fd >= 0 && read(fd, b, sizeof(b)) == sizeof(b) &&
 	     write(fd, "1", 1) < 0) ? errno : 0;
-	read_counters(&after);
+	ima_counters_read(&after);
 	close(fd);
 	ksft_test_result(fd >= 0 && w == ENODATA &&
 			 after.trimmed == before.trimmed &&
@@ -255,13 +202,13 @@ static void test_write_before_eof(void)
  */
 static void test_seek_is_not_read(void)
 {
-	struct counters before, after;
+	struct ima_counters before, after;
 	int fd, w_seek = 0, w_pread = 0;
 	uint8_t b[4096];
 	ssize_t n;
 
 	fd = ima_snapshot_open(O_RDWR);
-	read_counters(&before);
+	ima_counters_read(&before);
 	if (fd >= 0) {
 		/* seq_file has no SEEK_END: far past the end instead. */
 		lseek(fd, 1 << 30, SEEK_SET);
@@ -273,7 +220,7 @@ static void test_seek_is_not_read(void)
 		if (n == 16 && pread(fd, b, 1, 1 << 20) == 0)
 			w_pread = write(fd, "1", 1) < 0 ? errno : 0;
 	}
-	read_counters(&after);
+	ima_counters_read(&after);
 	close(fd);
 	ksft_test_result(fd >= 0 && w_seek == ENODATA && w_pread == ENODATA &&
 			 after.trimmed == before.trimmed &&
@@ -284,16 +231,16 @@ static void test_seek_is_not_read(void)
 
 static void test_zero_length_write(void)
 {
-	struct counters before, after;
+	struct ima_counters before, after;
 	uint8_t *buf = NULL;
 	size_t len;
 	int fd, w = -1;
 
 	fd = ima_snapshot_open(O_RDWR);
 	if (fd >= 0 && !ima_read_fd(fd, &buf, &len)) {
-		read_counters(&before);
+		ima_counters_read(&before);
 		w = write(fd, "", 0) < 0 ? errno : 0;
-		read_counters(&after);
+		ima_counters_read(&after);
 	}
 	close(fd);
 	free(buf);
@@ -303,16 +250,16 @@ static void test_zero_length_write(void)
 
 static void test_close_without_write(void)
 {
-	struct counters before, after;
+	struct ima_counters before, after;
 	uint8_t *buf = NULL;
 	size_t len;
 	int fd, rc;
 
-	read_counters(&before);
+	ima_counters_read(&before);
 	fd = ima_snapshot_open(O_RDWR);
 	rc = fd >= 0 ? ima_read_fd(fd, &buf, &len) : fd;
 	close(fd);
-	read_counters(&after);
+	ima_counters_read(&after);
 	free(buf);
 	ksft_test_result(!rc && after.trimmed == before.trimmed &&
 			 after.snapshots == before.snapshots &&
@@ -446,16 +393,16 @@ out:
 
 static void test_finalize(void)
 {
-	struct counters before, after;
+	struct ima_counters before, after;
 	uint8_t *piece = NULL, *list = NULL;
 	size_t plen, llen, off = 0;
 	struct ima_rec r;
 	long trimmed_recs;
 	int rc, first_is_marker = 0, fd, again = 0;
 
-	read_counters(&before);
+	ima_counters_read(&before);
 	rc = ima_take_snapshot(&piece, &plen);
-	read_counters(&after);
+	ima_counters_read(&after);
 	trimmed_recs = ima_count_recs(piece, plen);
 	if (!ima_read_file(IMA_BINARY_LIST, &list, &llen) &&
 	    ima_next_rec(list, llen, &off, &r) == 1)
@@ -562,25 +509,12 @@ static void test_reader_across_trim(void)
 	ksft_test_result(replay_matches(), "reader_test_replays_to_pcr10\n");
 }
 
-static int off_kernel(void)
-{
-	uint8_t *b;
-	size_t n;
-	int off;
-
-	if (ima_read_file("/proc/cmdline", &b, &n))
-		return 0;
-	off = !!memmem(b, n, "imatest.config=off", 18);
-	free(b);
-	return off;
-}
-
 int main(void)
 {
 	ksft_print_header();
 	if (access(IMA_BINARY_LIST, R_OK))
 		ksft_exit_skip("no %s\n", IMA_BINARY_LIST);
-	if (off_kernel()) {
+	if (imatest_off_kernel()) {
 		ksft_set_plan(1);
 		ksft_test_result(access(IMA_SNAPSHOT, F_OK) && access(IMA_TRIMMED, F_OK) &&
 				 access(IMA_IN_MEMORY, F_OK),
@@ -592,6 +526,8 @@ int main(void)
 				   IMA_SNAPSHOT);
 	if (!ima_tpm_present() && ima_tpm_required())
 		ksft_exit_fail_msg("no TPM, but the harness attached one\n");
+	if (mkdir(GEN_DIR, 0700) && errno != EEXIST)
+		ksft_exit_fail_perror("mkdir " GEN_DIR);
 
 	ksft_set_plan(20);
 	test_exclusive_open();
