@@ -159,11 +159,11 @@ check:
 # (the bench kernel with swtpm, the feature-off kernel, all 24 PCRs, no
 # TPM for the largest lists), times the verifier on the host, and writes
 # out/bench/bench.txt, the CSV files and out/bench/bench.png.
-BENCH_SIZES ?= 1000 10000 100000
+BENCH_SIZES ?= 1000 10000
 BENCH_BIG_SIZES ?= 1000 10000 100000 1000000
 BENCH_READ ?= 100000
 BENCH_PIECES ?= 1 10 100
-BENCH_PHASES ?= tpm off allpcrs big verify
+BENCH_PHASES ?= tpm off allpcrs big read verify
 
 bench:
 	@$(MAKE) -s kernel initramfs CONFIG=bench

@@ -4,19 +4,22 @@
 # Benchmarks, run in the guest by 'make bench' (scripts/bench.sh), one
 # phase per boot, named by imatest.bench=:
 #
-#   tpm      the bench kernel with swtpm: for each size of
+#   tpm      the bench kernel with swtpm: the measuring rate with and
+#            without a snapshot loop; then for each size of
 #            imatest.bench_sizes=, grow the list to that many records,
 #            time marker opens and the finalize that trims them, and the
-#            kernel memory before, at that size and after the trim; the
-#            measuring rate with and without a snapshot loop; the time to
-#            read ascii_runtime_measurements at imatest.bench_read=
-#            records
+#            kernel memory before, at that size and after the trim
 #   off      the kernel without the option, with swtpm: the measuring rate
-#            and the ascii read time, for comparison
 #   allpcrs  the bench kernel booted with ima_snapshot_pcrs=all: marker
 #            opens reading all 24 PCRs
 #   big      the bench kernel without a TPM: the sizes of
 #            imatest.bench_sizes= up to a million records
+#   read     either kernel, without a TPM: the measuring rate, then the
+#            time to read ascii_runtime_measurements at imatest.bench_read=
+#            records (nothing trimmed)
+#
+# imatest.bench_label= names the phase in the CSV files (default: the
+# phase), so that runs of one phase on two kernels can be told apart.
 #
 # Writes CSV files into the results directory $1 (the host collects them):
 #   marker.csv  phase,size,hold_ns,total_ns,tpm_commands
@@ -29,16 +32,19 @@ set -e
 R=$1
 S=/sys/kernel/security/ima
 B=/usr/lib/kselftest/ima/ima_bench
-phase=tpm sizes=1000 read_at=0 reps=5 batch=2000
+phase=tpm label= sizes=1000 read_at=0 reps=5 batch=1000
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	imatest.bench=*) phase=${arg#*=} ;;
+	imatest.bench_label=*) label=${arg#*=} ;;
 	imatest.bench_sizes=*) sizes=$(echo "${arg#*=}" | tr ',' ' ') ;;
 	imatest.bench_read=*) read_at=${arg#*=} ;;
 	imatest.bench_reps=*) reps=${arg#*=} ;;
 	imatest.bench_batch=*) batch=${arg#*=} ;;
 	esac
 done
+
+label=${label:-$phase}
 
 # Measure reads of files on the ramfs root (the same rule on every
 # kernel); nothing else is measured while the benchmarks run.
@@ -60,7 +66,7 @@ in_memory() {
 		cat $S/runtime_measurements_count
 	fi
 }
-log() { echo "bench[$phase]: $*" > /dev/console; }
+log() { echo "bench[$label]: $*" > /dev/console; }
 
 # Grow the list to $1 records in memory.
 grow() {
@@ -73,7 +79,7 @@ rate() {	# condition
 	i=0
 	while [ $i -lt "$reps" ]; do
 		out=$($B gen "$batch" /bench)
-		echo "$phase,$1,$batch,$(kv "$out" gen_seconds),$(kv "$out" gen_records_per_s)" >> rate.csv
+		echo "$label,$1,$batch,$(kv "$out" gen_seconds),$(kv "$out" gen_records_per_s)" >> rate.csv
 		i=$((i + 1))
 	done
 }
@@ -84,7 +90,7 @@ read_ascii() {
 	i=0
 	while [ $i -lt 3 ]; do
 		out=$($B read $S/ascii_runtime_measurements)
-		echo "$phase,$n,$(kv "$out" read_bytes),$(kv "$out" read_s)" >> read.csv
+		echo "$label,$n,$(kv "$out" read_bytes),$(kv "$out" read_s)" >> read.csv
 		i=$((i + 1))
 	done
 }
@@ -100,12 +106,12 @@ sizes() {
 		at=$(slab)
 		bytes_at=$(cat $S/runtime_measurements_in_memory_bytes)
 		$B marker "$reps" | while read -r _ hold total cmds; do
-			echo "$phase,$n,$hold,$total,$cmds" >> marker.csv
+			echo "$label,$n,$hold,$total,$cmds" >> marker.csv
 		done
 		out=$($B snapshot /dev/null)
 		after=$(slab)
-		echo "$phase,$n,$(kv "$out" trim_records),$(kv "$out" trim_mutex_holds),$(kv "$out" trim_hold_max_ns),$(kv "$out" trim_total_ns),$(kv "$out" finalize_s)" >> trim.csv
-		echo "$phase,$n,$before,$at,$after,$bytes_at,$(cat $S/runtime_measurements_in_memory_bytes)" >> mem.csv
+		echo "$label,$n,$(kv "$out" trim_records),$(kv "$out" trim_mutex_holds),$(kv "$out" trim_hold_max_ns),$(kv "$out" trim_total_ns),$(kv "$out" finalize_s)" >> trim.csv
+		echo "$label,$n,$before,$at,$after,$bytes_at,$(cat $S/runtime_measurements_in_memory_bytes)" >> mem.csv
 	done
 }
 
@@ -116,17 +122,19 @@ tpm)
 	loop=$!
 	rate snapshot_loop
 	kill $loop
-	[ "$read_at" -gt 0 ] && read_ascii
 	sizes
 	;;
 off)
 	rate idle
-	[ "$read_at" -gt 0 ] && read_ascii
+	;;
+read)
+	rate idle
+	read_ascii
 	;;
 allpcrs)
 	grow 1000
 	$B marker "$reps" | while read -r _ hold total cmds; do
-		echo "$phase,$(in_memory),$hold,$total,$cmds" >> marker.csv
+		echo "$label,$(in_memory),$hold,$total,$cmds" >> marker.csv
 	done
 	;;
 big)

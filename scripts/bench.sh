@@ -7,20 +7,20 @@
 #
 # Usage: bench.sh OUT BENCH_BZIMAGE OFF_BZIMAGE INITRAMFS SELFTESTS_DIR
 # Environment (defaults in brackets):
-#   BENCH_SIZES      list sizes with a TPM            [1000 10000 100000]
+#   BENCH_SIZES      list sizes with a TPM                   [1000 10000]
 #   BENCH_BIG_SIZES  list sizes without a TPM  [1000 10000 100000 1000000]
 #   BENCH_READ       records for the ascii read comparison          [100000]
 #   BENCH_PIECES     pieces for the verifier timing                [1 10 100]
-#   BENCH_PHASES     phases to run            [tpm off allpcrs big verify]
+#   BENCH_PHASES     phases to run  [tpm off allpcrs big read verify]
 set -uo pipefail
 
 out=$1 bench=$2 off=$3 initrd=$4 st=$5
 repo=$(cd "$(dirname "$0")/.." && pwd)
-sizes=${BENCH_SIZES:-1000 10000 100000}
+sizes=${BENCH_SIZES:-1000 10000}
 big=${BENCH_BIG_SIZES:-1000 10000 100000 1000000}
 read_at=${BENCH_READ:-100000}
 pieces=${BENCH_PIECES:-1 10 100}
-phases=${BENCH_PHASES:-tpm off allpcrs big verify}
+phases=${BENCH_PHASES:-tpm off allpcrs big read verify}
 csv() { echo "$*" | tr ' ' ','; }
 
 mkdir -p "$out"
@@ -31,10 +31,10 @@ for phase in $phases; do
 	case $phase in
 	tpm)
 		kernel=$bench
-		append="imatest.bench_sizes=$(csv $sizes) imatest.bench_read=$read_at" ;;
+		append="imatest.bench_sizes=$(csv $sizes)" ;;
 	off)
 		kernel=$off
-		append="imatest.bench_read=$read_at" ;;
+		append="" ;;
 	allpcrs)
 		kernel=$bench
 		append="ima_snapshot_pcrs=all" ;;
@@ -42,6 +42,22 @@ for phase in $phases; do
 		kernel=$bench
 		args+=(--no-tpm --mem 3072)
 		append="imatest.bench_sizes=$(csv $big)" ;;
+	read)
+		# The same list on both kernels, without a TPM: what is left
+		# is the cost of IMA itself.
+		for k in on off; do
+			kernel=$bench
+			[ $k = off ] && kernel=$off
+			echo "  BENCH   read-$k: $(basename "${kernel%/arch/*}"), no TPM, $read_at records"
+			"$repo/scripts/qemu-run.sh" --kernel "$kernel" --initrd "$initrd" \
+				--out "$out/read-$k" --mode bench --mem 2048 --timeout 3600 \
+				--silence 900 --no-tpm --append "imatest.bench=read \
+				imatest.bench_label=read-$k imatest.bench_read=$read_at \
+				imatest.bench_batch=20000 \
+				ima_policy=tcb" || { echo "bench: read-$k failed" >&2; rc=1; }
+		done
+		echo "  BENCH   read took $(($(date +%s) - t0))s"
+		continue ;;
 	verify)
 		echo "  BENCH   verify: ima_verify full and fast mode on the host"
 		"$repo/scripts/bench-verify.sh" "$st" "$out/verify" $pieces || rc=1
@@ -65,7 +81,7 @@ done
 # One CSV per kind, the phases' rows together.
 for f in marker trim mem rate read; do
 	first=1
-	for phase in tpm off allpcrs big; do
+	for phase in tpm off allpcrs big read-on read-off; do
 		c=$out/$phase/results/$f.csv
 		[ -f "$c" ] || continue
 		if [ $first -eq 1 ]; then cat "$c"; first=0; else tail -n +2 "$c"; fi

@@ -246,7 +246,7 @@ int ima_list_seq_release(struct inode *inode, struct file *file)
 /**
  * ima_list_seq_start - seq_file ->start() for the measurement list
  * @m: the seq_file
- * @pos: records from the head of the list at open time
+ * @pos: records from the head of the list when the first was read
  *
  * Takes the RCU read lock, which ima_list_seq_stop() releases: the
  * entries returned stay valid until then, even if they are trimmed.
