@@ -12,6 +12,7 @@
 #   make series        git format-patch of the series into out/series/
 #   make checkpatch    scripts/checkpatch.pl --strict over every patch
 #   make bisect        build every patch of the series, option on and off
+#   make docs          Sphinx on Documentation/security, ABI validation
 #   make kernel        apply the series and build bzImage only
 #   make deps          apt-get install what all of this needs
 #
@@ -36,7 +37,8 @@ SHELL := /bin/bash
 DEB_PKGS := linux-source-6.12 qemu-system-x86 swtpm swtpm-tools \
 	busybox-static cpio kexec-tools tpm2-tools libtss2-dev ima-evm-utils \
 	flex bison bc libelf-dev libssl-dev xz-utils git make gcc libc6-dev \
-	perl python3 python3-ply python3-git rsync e2fsprogs gnuplot-nox
+	perl python3 python3-ply python3-git python3-sphinx python3-yaml rsync \
+	e2fsprogs gnuplot-nox
 
 # The Debian version of linux-source-6.12 names the cache directory.  On a
 # fresh machine it is not installed yet when this file is read, and rule
@@ -69,7 +71,7 @@ FRAGMENTS = $(FRAGMENTS_$(CONFIG))
 # Everything the series is made of: a change re-applies it.
 SERIES_INPUTS = $(shell find patches security Documentation tools -type f 2>/dev/null | sort)
 
-.PHONY: all deps kernel selftests initramfs test demo series checkpatch check bench stress bisect \
+.PHONY: all deps kernel selftests initramfs test demo series checkpatch check bench stress bisect docs \
 	clean distclean check-config help
 .DELETE_ON_ERROR:
 
@@ -190,6 +192,10 @@ series: deps $(SRC)/.git/series-applied
 
 checkpatch: series
 	@scripts/checkpatch.sh $(SRC) $(REPO)/out/series
+
+# The documentation builds with the kernel's Sphinx setup, without warnings.
+docs: deps $(SRC)/.git/series-applied
+	@scripts/docs.sh $(SRC) $(TOP)/build-docs
 
 # Every patch builds, with the option on and off (bisectability).
 bisect: deps $(SRC)/.git/series-applied

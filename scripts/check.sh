@@ -21,6 +21,13 @@ if ! make -s checkpatch; then
 else
 	pass=$((pass + 1))
 fi
+echo "==== docs: Sphinx (Documentation/security) and ABI validation"
+if ! make -s docs; then
+	failed+=(docs)
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
 echo "==== bisect: every patch builds, option on and off"
 if ! make -s bisect; then
 	failed+=(bisect)
