@@ -14,27 +14,22 @@ variants=("$@")
 [ ${#variants[@]} -eq 0 ] && variants=(default off debug)
 pass=0 fail=0 skip=0 failed=()
 
-echo "==== checkpatch"
-if ! make -s checkpatch; then
-	failed+=(checkpatch)
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
-echo "==== docs: Sphinx (Documentation/security) and ABI validation"
-if ! make -s docs; then
-	failed+=(docs)
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
-echo "==== bisect: every patch builds, option on and off"
-if ! make -s bisect; then
-	failed+=(bisect)
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+# step NAME TITLE COMMAND...: run a step that passes or fails as a whole.
+step() {
+	local name=$1 title=$2
+	shift 2
+	echo "==== $title"
+	if "$@"; then
+		pass=$((pass + 1))
+	else
+		failed+=("$name")
+		fail=$((fail + 1))
+	fi
+}
+
+step checkpatch "checkpatch" make -s checkpatch
+step docs "docs: Sphinx (Documentation/security) and ABI validation" make -s docs
+step bisect "bisect: every patch builds, option on and off" make -s bisect
 # The verifier on synthetic logs, on the host (swtpm for --quote).
 echo "==== host: ima_verify_host_test.sh"
 log=$(mktemp)

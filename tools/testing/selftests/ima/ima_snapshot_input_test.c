@@ -541,16 +541,7 @@ int main(void)
 	char why[256];
 
 	ksft_print_header();
-	if (access(IMA_BINARY_LIST, R_OK))
-		ksft_exit_skip("no %s\n", IMA_BINARY_LIST);
-	if (access(IMA_SNAPSHOT, F_OK)) {
-		if (imatest_off_kernel())
-			ksft_exit_skip("CONFIG_IMA_LOG_SNAPSHOT is off\n");
-		ksft_exit_fail_msg("no %s: CONFIG_IMA_LOG_SNAPSHOT is off?\n",
-				   IMA_SNAPSHOT);
-	}
-	if (!ima_tpm_present() && ima_tpm_required())
-		ksft_exit_fail_msg("no TPM, but the harness attached one\n");
+	imatest_require_snapshots();
 	if (mkdir(GEN_DIR, 0700) && errno != EEXIST)
 		ksft_exit_fail_perror("mkdir " GEN_DIR);
 

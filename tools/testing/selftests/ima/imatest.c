@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../kselftest.h"
 #include "imalog.h"
 #include "imatest.h"
 
@@ -141,4 +142,18 @@ int ima_reconcile_piece(const struct ima_counters *before,
 	if (recs < 0 || after.trimmed != before->trimmed + recs)
 		return -1;
 	return ima_save_piece(piece, plen) ? -1 : 1;
+}
+
+void imatest_require_snapshots(void)
+{
+	if (access(IMA_BINARY_LIST, R_OK))
+		ksft_exit_skip("no %s\n", IMA_BINARY_LIST);
+	if (access(IMA_SNAPSHOT, F_OK)) {
+		if (imatest_off_kernel())
+			ksft_exit_skip("CONFIG_IMA_LOG_SNAPSHOT is off\n");
+		ksft_exit_fail_msg("no %s: CONFIG_IMA_LOG_SNAPSHOT is off?\n",
+				   IMA_SNAPSHOT);
+	}
+	if (!ima_tpm_present() && ima_tpm_required())
+		ksft_exit_fail_msg("no TPM, but the harness attached one\n");
 }

@@ -37,6 +37,14 @@ int ima_replay_matches(char *why, size_t whylen);
  */
 long ima_gen_reads(const char *dir, const char *tag, long *serial, long n);
 
+/*
+ * For the tests of the snapshot file, after ksft_print_header(): SKIP
+ * without IMA or on a kernel booted with imatest.config=off, fail without
+ * <securityfs>/ima/snapshot elsewhere, and fail without a TPM when the
+ * harness says it attached one (imatest.tpm=required).
+ */
+void imatest_require_snapshots(void);
+
 /* A parameter imatest.@name=<value> of the kernel command line, or NULL. */
 const char *imatest_param(const char *name);
 /* The kernel was booted with imatest.config=off. */
