@@ -10,7 +10,7 @@
 #   BENCH_SIZES      list sizes with a TPM                   [1000 10000]
 #   BENCH_BIG_SIZES  list sizes without a TPM  [1000 10000 100000 1000000]
 #   BENCH_READ       records for the ascii read comparison          [100000]
-#   BENCH_PIECES     pieces for the verifier timing                [1 10 100]
+#   BENCH_PIECES     pieces for the verifier timing             [1 10 20 100]
 #   BENCH_PHASES     phases to run  [tpm off allpcrs big read verify]
 set -uo pipefail
 
@@ -19,7 +19,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 sizes=${BENCH_SIZES:-1000 10000}
 big=${BENCH_BIG_SIZES:-1000 10000 100000 1000000}
 read_at=${BENCH_READ:-100000}
-pieces=${BENCH_PIECES:-1 10 100}
+pieces=${BENCH_PIECES:-1 10 20 100}
 phases=${BENCH_PHASES:-tpm off allpcrs big read verify}
 csv() { echo "$*" | tr ' ' ','; }
 
