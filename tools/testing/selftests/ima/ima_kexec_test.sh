@@ -141,6 +141,7 @@ execute() {
 
 finish() {
 	echo done > "$K/step"
+	echo "# kexec test done at $(cut -d' ' -f1 /proc/uptime)s uptime"
 	echo "# kexec test: $(grep -c '^ok' "$K/tap") passed, $(grep -c '^not ok' "$K/tap") failed"
 	grep -q '^not ok' "$K/tap" && exit 1
 	exit 0
