@@ -165,7 +165,7 @@ BENCH_SIZES ?= 1000 10000
 BENCH_BIG_SIZES ?= 1000 10000 100000 1000000
 BENCH_READ ?= 100000
 BENCH_PIECES ?= 1 10 20 100
-BENCH_PHASES ?= tpm off allpcrs big read verify
+BENCH_PHASES ?= tpm off allpcrs big read hotpath verify
 
 bench:
 	@$(MAKE) -s kernel initramfs CONFIG=bench

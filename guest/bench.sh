@@ -17,6 +17,9 @@
 #   read     either kernel, without a TPM: the measuring rate, then the
 #            time to read ascii_runtime_measurements at imatest.bench_read=
 #            records (nothing trimmed)
+#   hotpath  either kernel, without a TPM, under QEMU's -icount (the
+#            guest clock counts instructions): the measuring rate, and
+#            on the bench kernel the rate with a snapshot loop running
 #
 # imatest.bench_label= names the phase in the CSV files (default: the
 # phase), so that runs of one phase on two kernels can be told apart.
@@ -130,6 +133,15 @@ off)
 read)
 	rate idle
 	read_ascii
+	;;
+hotpath)
+	rate idle
+	if [ -e $S/snapshot ]; then
+		$B loop 100000 100 > /tmp/loop.out &
+		loop=$!
+		rate snapshot_loop
+		kill $loop
+	fi
 	;;
 allpcrs)
 	grow 1000

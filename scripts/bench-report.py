@@ -51,7 +51,8 @@ def group(rs, *keys):
 
 PHASE = {'tpm': 'swtpm', 'big': 'no TPM', 'allpcrs': 'swtpm, all 24 PCRs',
          'off': 'option off, swtpm', 'read-on': 'option on, no TPM',
-         'read-off': 'option off, no TPM'}
+         'read-off': 'option off, no TPM',
+         'hotpath-on': 'option on, -icount', 'hotpath-off': 'option off, -icount'}
 
 # --- snapshot open ----------------------------------------------------------
 marker = rows('marker')
@@ -121,6 +122,12 @@ if ('tpm', 'idle') in rates and ('off', 'idle') in rates:
 if ('read-on', 'idle') in rates and ('read-off', 'idle') in rates:
     say('  without a TPM: option on / option off = %.3f (goal: within 2%%)' %
         (rates[('read-on', 'idle')] / rates[('read-off', 'idle')]))
+if ('hotpath-on', 'idle') in rates and ('hotpath-off', 'idle') in rates:
+    say('  without a TPM, -icount: option on / option off = %.3f (goal: within 2%%)' %
+        (rates[('hotpath-on', 'idle')] / rates[('hotpath-off', 'idle')]))
+if ('hotpath-on', 'snapshot_loop') in rates and ('hotpath-on', 'idle') in rates:
+    say('  without a TPM, -icount: snapshot every 100 ms / without = %.3f' %
+        (rates[('hotpath-on', 'snapshot_loop')] / rates[('hotpath-on', 'idle')]))
 if ('tpm', 'snapshot_loop') in rates and ('tpm', 'idle') in rates:
     say('  with a snapshot every 100 ms / without = %.3f' %
         (rates[('tpm', 'snapshot_loop')] / rates[('tpm', 'idle')]))

@@ -11,7 +11,7 @@
 #   BENCH_BIG_SIZES  list sizes without a TPM  [1000 10000 100000 1000000]
 #   BENCH_READ       records for the ascii read comparison          [100000]
 #   BENCH_PIECES     pieces for the verifier timing             [1 10 20 100]
-#   BENCH_PHASES     phases to run  [tpm off allpcrs big read verify]
+#   BENCH_PHASES     phases to run [tpm off allpcrs big read hotpath verify]
 set -uo pipefail
 
 out=$1 bench=$2 off=$3 initrd=$4 st=$5
@@ -20,7 +20,7 @@ sizes=${BENCH_SIZES:-1000 10000}
 big=${BENCH_BIG_SIZES:-1000 10000 100000 1000000}
 read_at=${BENCH_READ:-100000}
 pieces=${BENCH_PIECES:-1 10 20 100}
-phases=${BENCH_PHASES:-tpm off allpcrs big read verify}
+phases=${BENCH_PHASES:-tpm off allpcrs big read hotpath verify}
 csv() { echo "$*" | tr ' ' ','; }
 
 mkdir -p "$out"
@@ -58,6 +58,26 @@ for phase in $phases; do
 		done
 		echo "  BENCH   read took $(($(date +%s) - t0))s"
 		continue ;;
+	hotpath)
+		# Both kernels without a TPM under -icount, twice each,
+		# alternating: the guest clock counts instructions, so the
+		# rates compare the code paths and not the host's load.
+		for round in 1 2; do
+			for k in on off; do
+				kernel=$bench
+				[ $k = off ] && kernel=$off
+				echo "  BENCH   hotpath-$k ($round/2): $(basename "${kernel%/arch/*}"), no TPM, -icount"
+				"$repo/scripts/qemu-run.sh" --kernel "$kernel" --initrd "$initrd" \
+					--out "$out/hotpath-$k-$round" --mode bench --mem 1024 \
+					--timeout 1800 --silence 600 --no-tpm --icount 0 \
+					--append "imatest.bench=hotpath \
+					imatest.bench_label=hotpath-$k imatest.bench_reps=5 \
+					imatest.bench_batch=5000 ima_policy=tcb" ||
+					{ echo "bench: hotpath-$k failed" >&2; rc=1; }
+			done
+		done
+		echo "  BENCH   hotpath took $(($(date +%s) - t0))s"
+		continue ;;
 	verify)
 		echo "  BENCH   verify: ima_verify full and fast mode on the host"
 		"$repo/scripts/bench-verify.sh" "$st" "$out/verify" $pieces || rc=1
@@ -81,7 +101,8 @@ done
 # One CSV per kind, the phases' rows together.
 for f in marker trim mem rate read; do
 	first=1
-	for phase in tpm off allpcrs big read-on read-off; do
+	for phase in tpm off allpcrs big read-on read-off \
+			hotpath-on-1 hotpath-off-1 hotpath-on-2 hotpath-off-2; do
 		c=$out/$phase/results/$f.csv
 		[ -f "$c" ] || continue
 		if [ $first -eq 1 ]; then cat "$c"; first=0; else tail -n +2 "$c"; fi

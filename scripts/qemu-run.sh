@@ -27,12 +27,15 @@
 #   --smp N           guest CPUs (default 2)
 #   --show-console    print the console log while the guest runs
 #   --no-tpm          no TPM: IMA runs in TPM-bypass mode
+#   --icount SHIFT    deterministic TCG: the guest clock advances 2^SHIFT ns
+#                     per instruction and skips idle time, so guest-timed
+#                     CPU work measures instructions, not host load
 # Environment: QEMU_ACCEL=kvm opts into KVM (default tcg: the KVM on the
 # machines we test on is nested and cannot run these guests).
 set -uo pipefail
 
 kernel= initrd= out= append= mode=test timeout=1200 silence=300
-data_disk= data_dir= mem=512 smp=2 show=0 tpm=1
+data_disk= data_dir= mem=512 smp=2 show=0 tpm=1 icount=
 
 die() { echo "qemu-run: $*" >&2; exit 3; }
 
@@ -51,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift ;;
 	--show-console) show=1 ;;
 	--no-tpm) tpm=0 ;;
+	--icount) icount=$2; shift ;;
 	*) die "unknown argument $1" ;;
 	esac
 	shift
@@ -119,7 +123,9 @@ if [ -n "$data_disk" ]; then
 fi
 
 accel=(-accel tcg -cpu max)
-if [ "${QEMU_ACCEL:-tcg}" = kvm ]; then
+if [ -n "$icount" ]; then
+	accel+=(-icount "shift=$icount,align=off,sleep=off")
+elif [ "${QEMU_ACCEL:-tcg}" = kvm ]; then
 	accel=(-accel kvm -cpu host)
 fi
 
