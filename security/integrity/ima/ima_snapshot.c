@@ -157,7 +157,8 @@ void ima_snapshot_track_entry(struct ima_queue_entry *qe, unsigned long size)
 	qe->offset = ima_next_offset;
 	ima_next_offset += size;
 	if (qe->entry->pcr >= 0 && qe->entry->pcr < 64)
-		ima_pcr_mask |= BIT_ULL(qe->entry->pcr);
+		WRITE_ONCE(ima_pcr_mask,
+			   ima_pcr_mask | BIT_ULL(qe->entry->pcr));
 	atomic64_inc(&ima_records_in_memory);
 	atomic64_add(size, &ima_bytes_in_memory);
 }
@@ -701,10 +702,15 @@ again:
 	if (len < 0)
 		goto out_unlock;
 
-	/* Shrink the buf field to the text, and digest it. */
+	/*
+	 * Shrink the buf field to the text, and digest it with the tfm IMA
+	 * keeps allocated: ima_calc_buffer_hash() may take the ahash path
+	 * (ima.ahash_minsize), which allocates and waits.
+	 */
 	entry->template_data_len -= entry->template_data[2].len - len;
 	entry->template_data[2].len = len;
-	rc = ima_calc_buffer_hash(entry->template_data[2].data, len, hash_hdr);
+	rc = crypto_shash_tfm_digest(tfm, entry->template_data[2].data, len,
+				     hash.digest);
 	cause = "hashing_error";
 	if (rc)
 		goto out_unlock;

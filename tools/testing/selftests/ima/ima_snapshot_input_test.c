@@ -2,7 +2,7 @@
 /*
  * <securityfs>/ima/snapshot (CONFIG_IMA_LOG_SNAPSHOT) against bad and
  * unusual input: odd read sizes, seeks and preads out of range, mmap,
- * huge writes, a writer or reader killed with SIGKILL, and the file
+ * huge writes, pwrite, reads after a finalize, a writer or reader killed with SIGKILL, and the file
  * descriptor shared with another process by fork() or SCM_RIGHTS.
  *
  * Each case checks that the kernel answers with the documented errno and
@@ -238,6 +238,40 @@ static void test_huge_write(void)
 			 "write_1mib: before reading -ENODATA (%d), after reading it finalizes (%d)\n",
 			 early, ok);
 	free(wbuf);
+	free(piece);
+}
+
+/*
+ * pwrite() is -ESPIPE (seq_open() clears FMODE_PWRITE) and trims nothing.
+ * Once finalized, the records before the marker are gone: reading them
+ * again on the same file descriptor, by pread() or by lseek(), is -ESTALE
+ * (and lseek() resets the position to 0), never stale or freed bytes.
+ */
+static void test_pwrite_and_reread(void)
+{
+	int fd, e_pwrite, ok, e_pread, e_seek;
+	struct ima_counters before, mid;
+	uint8_t *piece = NULL, b[64];
+	off_t pos_after = -1;
+	size_t plen;
+
+	ima_counters_read(&before);
+	fd = ima_snapshot_open(O_RDWR);
+	if (fd < 0 || ima_read_fd(fd, &piece, &plen))
+		ksft_exit_fail_msg("open and read snapshot\n");
+	e_pwrite = pwrite(fd, "1", 1, 0) < 0 ? errno : 0;
+	ima_counters_read(&mid);
+	ok = finalize(fd, piece, plen, "1", 1);
+	e_pread = pread(fd, b, sizeof(b), 0) < 0 ? errno : 0;
+	e_seek = lseek(fd, 1, SEEK_SET) < 0 ? errno : 0;
+	if (e_seek)
+		pos_after = lseek(fd, 0, SEEK_CUR);
+	close(fd);
+	ksft_test_result(e_pwrite == ESPIPE && unchanged(&before, &mid) &&
+			 ok == 1 && e_pread == ESTALE && e_seek == ESTALE &&
+			 pos_after == 0,
+			 "reread_after_finalize_estale: pwrite -ESPIPE (%d), finalize %d, then pread -ESTALE (%d), lseek -ESTALE (%d) to position %lld\n",
+			 e_pwrite, ok, e_pread, e_seek, (long long)pos_after);
 	free(piece);
 }
 
@@ -545,13 +579,14 @@ int main(void)
 	if (mkdir(GEN_DIR, 0700) && errno != EEXIST)
 		ksft_exit_fail_perror("mkdir " GEN_DIR);
 
-	ksft_set_plan(15);
+	ksft_set_plan(16);
 	grow(20);
 	test_read_sizes();
 	test_seek_and_pread();
 	test_mmap();
 	test_huge_write();
 	test_wronly();
+	test_pwrite_and_reread();
 	test_kill_mid_read();
 	test_kill_mid_write();
 	test_fork_shared_fd();
