@@ -2,8 +2,9 @@
 /*
  * <securityfs>/ima/snapshot (CONFIG_IMA_LOG_SNAPSHOT) against bad and
  * unusual input: odd read sizes, seeks and preads out of range, mmap,
- * huge writes, pwrite, reads after a finalize, a writer or reader killed with SIGKILL, and the file
- * descriptor shared with another process by fork() or SCM_RIGHTS.
+ * huge writes, pwrite, reads after a finalize, a writer or reader killed
+ * with SIGKILL, and the file descriptor shared with another process by
+ * fork() or SCM_RIGHTS.
  *
  * Each case checks that the kernel answers with the documented errno and
  * that nothing is trimmed unless a write was meant to finalize; every
